@@ -1,0 +1,233 @@
+"""The `rag` command line: ingest, ask, eval, serve, config.
+
+Every expected failure ends in one line on stderr and a non-zero exit;
+tracebacks are shown only with RAG_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+from .config import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Ask questions about a folder of documents, answered offline with cited passages.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from .embedding import ModelMissingError
+    from .loading import LoadError
+    from .pipeline import QuestionError
+    from .prompting import PromptError
+    from .store import StoreError
+
+    return (ConfigError, LoadError, StoreError, ModelMissingError, QuestionError, PromptError)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn failures into one line and an exit code."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130)
+    except Exception as exc:  # noqa: BLE001
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        known = isinstance(exc, _known_errors())
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        prefix = "error" if known else f"unexpected {type(exc).__name__}"
+        err.print(f"[red]{prefix}:[/red] {escape(message)}")
+        raise typer.Exit(2 if known else 1)
+
+
+def _settings(ctx: typer.Context, **overrides) -> Settings:
+    base: Settings = ctx.obj
+    return base.with_overrides(**overrides)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML config file (else $RAG_CONFIG, ./rag.toml)."),
+    index_dir: Optional[Path] = typer.Option(None, "--index-dir", help="Where the index lives."),
+) -> None:
+    """Defaults < config file < RAG_* environment < these flags < command flags."""
+    with _errors():
+        env = dict(os.environ)
+        if config is not None:
+            env["RAG_CONFIG"] = str(config)
+        ctx.obj = load_settings(env, index_dir=index_dir)
+
+
+# ---------------------------------------------------------------- ingest
+
+
+class _RateColumn(ProgressColumn):
+    """Items per second, blank until rich has a speed estimate."""
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.1f}/s" if speed else "", style="dim")
+
+
+class _IngestBar:
+    """Rich progress: documents done, chunks embedded, rate."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.docs = None
+        self.chunks = None
+
+    def start(self, documents: int) -> None:
+        self.docs = self.progress.add_task("documents", total=documents)
+        self.chunks = self.progress.add_task("chunks embedded", total=None)
+        self._chunk_total = 0
+
+    def document_done(self, chunks: int) -> None:
+        self.progress.advance(self.docs)
+        self._chunk_total += chunks
+        self.progress.update(self.chunks, total=self._chunk_total)
+
+    def chunks_embedded(self, n: int) -> None:
+        self.progress.advance(self.chunks, n)
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    folder: Optional[Path] = typer.Argument(None, help="Collection folder (default: the configured collection)."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild from scratch (also repairs a corrupt index)."),
+    chunk_tokens: Optional[int] = typer.Option(None, help="Target chunk size in tokens."),
+    chunk_overlap: Optional[int] = typer.Option(None, help="Overlap between chunks in tokens."),
+) -> None:
+    """Index a folder of .txt/.md/.html/.pdf files; only new and changed files are embedded."""
+    with _errors():
+        from .ingest import ingest as run_ingest
+
+        settings = _settings(ctx, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap)
+        folder = folder or settings.collection
+        columns = (
+            TextColumn("{task.description:>16}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _RateColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=err, transient=True) as bar:
+            report = run_ingest(settings, folder, rebuild=rebuild, progress=_IngestBar(bar))
+        for warning in report.warnings:
+            err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        if report.rebuilt:
+            err.print(f"full rebuild: {escape(report.rebuilt)}")
+        out.print(f"{report.summary()} -> {settings.index_dir}")
+
+
+# ---------------------------------------------------------------- ask
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    question: str = typer.Argument(..., help="The question, in quotes."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (see README: JSON output)."),
+    retriever: Optional[str] = typer.Option(None, "--retriever", help="dense | bm25 | hybrid"),
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="Passages to retrieve."),
+    model: Optional[str] = typer.Option(None, "--model", help="smollm2, gemma3, or a path to a GGUF file."),
+    temperature: Optional[float] = typer.Option(None, "--temperature"),
+    stream: bool = typer.Option(True, "--stream/--no-stream", help="Show tokens as they are generated."),
+) -> None:
+    """Answer a question from the indexed collection, with cited passages."""
+    with _errors():
+        from .contract import answer_to_json
+        from .pipeline import Pipeline
+
+        settings = _settings(ctx, retriever=retriever, top_k=top_k, model=model, temperature=temperature)
+        pipeline = Pipeline(settings)
+        pipeline.check_question(question)
+        streamed = []
+
+        def on_token(piece: str) -> None:
+            if not streamed:
+                err.print("[dim]draft:[/dim] ", end="")
+            streamed.append(piece)
+            err.print(f"[dim]{escape(piece)}[/dim]", end="")
+
+        answer = pipeline.ask(question, on_token=on_token if stream and not as_json else None)
+        if streamed:
+            err.print()
+        if as_json:
+            sys.stdout.write(json.dumps(answer_to_json(answer, pipeline.index.documents), ensure_ascii=False) + "\n")
+            return
+        _print_answer(answer, pipeline.index.documents)
+
+
+def _print_answer(answer, documents) -> None:
+    style = "yellow" if answer.abstained else "bold green"
+    label = "No answer" if answer.abstained else "Answer"
+    out.print(f"[{style}]{label}:[/{style}] {escape(answer.answer)}")
+    for c in answer.citations:
+        doc = documents[c.doc_id]
+        out.print()
+        date = f", {doc.date}" if doc.date else ""
+        out.print(f"[bold][{c.n}][/bold] {escape(c.title)} [dim]({c.doc_id}{date}; chars {c.start}-{c.end})[/dim]")
+        out.print("    " + _marked(doc.text, c.start, c.end, c.support), soft_wrap=False)
+    timings = ", ".join(f"{k} {v:.0f} ms" for k, v in answer.timings.items())
+    out.print(f"\n[dim]{timings}[/dim]")
+
+
+def _marked(text: str, start: int, end: int, support) -> str:
+    """Passage text with the supporting sentence(s) underlined and bracketed by » «."""
+    pieces, cursor = [], start
+    for s, e in sorted(support):
+        pieces.append(escape(text[cursor:s]))
+        pieces.append(f"[bold underline]»{escape(text[s:e])}«[/bold underline]")
+        cursor = e
+    pieces.append(escape(text[cursor:end]))
+    return "".join(pieces)
+
+
+# ---------------------------------------------------------------- config
+
+
+@app.command("config")
+def show_config(ctx: typer.Context) -> None:
+    """Print the settings in force after every layer is applied."""
+    with _errors():
+        for key, value in ctx.obj.as_dict().items():
+            out.print(f"{key} = {json.dumps(value)}")
+
+
+def run() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    run()

