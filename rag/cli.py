@@ -23,6 +23,7 @@ from rich.progress import (
     ProgressColumn,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.text import Text
 
@@ -34,8 +35,10 @@ app = typer.Typer(
     help="Ask questions about a folder of documents, answered offline with cited passages.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# soft_wrap: a message is never broken at the (default 80) console width, so every
+# error, warning and summary stays one line when stdout/stderr is a pipe or a file.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
@@ -167,11 +170,17 @@ def ask(
     """Answer a question from the indexed collection, with cited passages."""
     with _errors():
         from .contract import answer_to_json
-        from .pipeline import Pipeline
+        from .pipeline import Pipeline, check_question
 
         settings = _settings(ctx, retriever=retriever, top_k=top_k, model=model, temperature=temperature)
+        check_question(question, settings.max_question_chars)  # before loading the index and models
+        # a missing model package or GGUF fails now, not after retrieval (or never, on abstention)
+        from .embedding import resolve_model_dir
+        from .generation import resolve_model
+
+        resolve_model_dir(settings.embedding_model)
+        resolve_model(settings.model)
         pipeline = Pipeline(settings)
-        pipeline.check_question(question)
         streamed = []
 
         def on_token(piece: str) -> None:
@@ -212,6 +221,130 @@ def _marked(text: str, start: int, end: int, support) -> str:
         cursor = e
     pieces.append(escape(text[cursor:end]))
     return "".join(pieces)
+
+
+# ---------------------------------------------------------------- eval
+
+
+class _EvalBar:
+    """Rich progress: questions done / total, elapsed, ETA."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.task = None
+
+    def start(self, total: int) -> None:
+        self.task = self.progress.add_task("evaluating", total=total)
+
+    def advance(self, description: str) -> None:
+        self.progress.update(self.task, advance=1, description=description)
+
+
+@app.command("eval")
+def eval_command(
+    ctx: typer.Context,
+    gold: Optional[Path] = typer.Option(None, "--gold", help="Gold QA file, JSONL (default: the configured gold set)."),
+    collection: Optional[Path] = typer.Option(
+        None, "--collection", help="Collection folder (default: the configured collection)."
+    ),
+    retriever: Optional[str] = typer.Option(
+        None, "--retriever", help="dense | bm25 | hybrid | all (default: the configured retriever)."
+    ),
+    predictions: Optional[Path] = typer.Option(
+        None, "--predictions", help="Write one `rag ask --json` object plus id per question (JSONL)."
+    ),
+    report_dir: Path = typer.Option(
+        Path("reports/eval"), "--report", help="Folder for report.json, report.md and report.png."
+    ),
+    check: Optional[Path] = typer.Option(
+        None, "--check", help="Quality gate: exit 3 when a gated metric falls below this baseline."
+    ),
+    write_baseline: Optional[Path] = typer.Option(
+        None, "--write-baseline", help="Write this run's metrics as a gate baseline (e.g. eval/baseline.json)."
+    ),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Evaluate only the first N questions."),
+) -> None:
+    """Score the pipeline against a gold QA set: retrieval, answers, citations, latency."""
+    # llama.cpp's OpenMP threads busy-wait by default; on a loaded machine (CI workers)
+    # that makes generation several times slower. Must be set before llama.cpp loads.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    with _errors():
+        from .config import RETRIEVERS
+        from .evaluation import (
+            ALL_MODES,
+            BaselineError,
+            check_gate,
+            evaluate,
+            index_dir_for,
+            load_baseline,
+            prepare_index,
+            write_predictions,
+        )
+        from .evaluation import write_baseline as save_baseline
+        from .gold import GoldError, load_gold
+        from .report import print_gate, print_tables, write_reports
+
+        try:
+            settings = _settings(ctx, gold=gold, collection=collection)
+            items = load_gold(settings.gold)[:limit]
+            baseline = load_baseline(check) if check is not None else None
+            if retriever is None:
+                modes = [baseline.get("retriever", "hybrid") if baseline else settings.retriever]
+            elif retriever == "all":
+                modes = list(ALL_MODES)
+            elif retriever in RETRIEVERS:
+                modes = [retriever]
+            else:
+                raise ConfigError(f"--retriever must be one of {', '.join(RETRIEVERS)} or all, got {retriever!r}")
+            if baseline and baseline.get("retriever", "hybrid") not in modes:
+                wanted = baseline.get("retriever", "hybrid")
+                raise BaselineError(f"{check} was measured with the {wanted} retriever; use --retriever {wanted} or all")
+            settings = settings.with_overrides(index_dir=index_dir_for(settings, settings.collection, ctx.obj))
+
+            columns = (TextColumn("{task.description:>16}"), BarColumn(), MofNCompleteColumn(), _RateColumn())
+            with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
+                indexed = prepare_index(settings, settings.collection, progress=_IngestBar(bar))
+            for warning in indexed.warnings:
+                err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+            if indexed.added or indexed.changed or indexed.removed:
+                err.print(f"indexed {escape(str(settings.collection))}: {indexed.summary()} -> {settings.index_dir}")
+
+            columns = (
+                TextColumn("{task.description:>16}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+            )
+            with Progress(*columns, console=err, transient=True) as bar:
+                run = evaluate(
+                    settings, items, modes, _EvalBar(bar), gold_path=settings.gold, build_index=False
+                )
+            for warning in run.warnings[:10]:
+                err.print(f"[yellow]warning:[/yellow] gold {escape(warning)}")
+            if len(run.warnings) > 10:
+                err.print(f"[yellow]warning:[/yellow] ... and {len(run.warnings) - 10} more gold warnings")
+
+            gate = check_gate(baseline, run) if baseline is not None else None
+            print_tables(run, out)
+            written = write_reports(run, report_dir, gate)
+            if predictions is not None:
+                write_predictions(run, predictions)
+                written.append(predictions)
+            if write_baseline is not None:
+                if limit is not None:
+                    err.print("[yellow]warning:[/yellow] the baseline comes from a partial run (--limit)")
+                save_baseline(run, write_baseline)
+                written.append(write_baseline)
+            out.print(f"[dim]wrote {', '.join(escape(str(p)) for p in written)}[/dim]")
+            if gate is not None:
+                print_gate(gate, out, err)
+                if not gate.passed:
+                    raise typer.Exit(3)
+        except (GoldError, BaselineError) as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc).splitlines()[0])}")
+            raise typer.Exit(2)
 
 
 # ---------------------------------------------------------------- config

@@ -94,11 +94,19 @@ def _convert(name: str, raw: Any, where: str) -> Any:
     try:
         if "Path" in str(kind):
             return None if raw in (None, "") else Path(str(raw)).expanduser()
+        # A TOML value of the wrong type is refused, not coerced: `top_k = 2.9` must not
+        # silently become 2, nor `top_k = true` become 1, nor `model = 5` become "5".
         if kind == "int":
+            if isinstance(raw, (bool, float)):
+                raise TypeError(name)
             return int(raw)
         if kind == "float":
+            if isinstance(raw, bool):
+                raise TypeError(name)
             return float(raw)
-        return str(raw)
+        if not isinstance(raw, str):
+            raise TypeError(name)
+        return raw
     except (TypeError, ValueError):
         raise ConfigError(f"{where}: {name} must be {kind}, got {raw!r}") from None
 
@@ -109,7 +117,10 @@ def _coerce(base: Settings, values: Mapping[str, Any], where: str) -> Settings:
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}")
     converted = {k: _convert(k, v, where) for k, v in values.items()}
-    return replace(base, **converted)
+    try:
+        return replace(base, **converted)
+    except ConfigError as exc:  # a range check in Settings: say which layer set the value
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def config_file(env: Mapping[str, str]) -> Path | None:

@@ -11,6 +11,7 @@ import importlib.util
 import os
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -62,7 +63,10 @@ def resolve_model(name: str) -> Path:
     path = Path(name).expanduser()
     if not path.is_file():
         known = ", ".join(PACKAGED)
-        raise ModelMissingError(f"model {name!r} is neither a packaged model ({known}) nor a GGUF file")
+        raise ModelMissingError(
+            f"model {name!r} is neither a packaged model ({known}) nor an existing GGUF file: "
+            f"set --model (or RAG_MODEL) to one of {known} or to the path of a .gguf file"
+        )
     with path.open("rb") as fh:
         if fh.read(4) != GGUF_MAGIC:
             raise ModelMissingError(f"{path} is not a GGUF file")
@@ -91,12 +95,28 @@ class GenerationSettings:
     grammar: str | None = None  # GBNF
 
 
+@lru_cache(maxsize=1)
+def _quiet_llama_logs() -> None:
+    """Route llama.cpp's C-level logging to nowhere; errors still raise in Python."""
+    import ctypes
+
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def _drop(level, text, user_data):  # noqa: ARG001
+        return None
+
+    _quiet_llama_logs.callback = _drop  # keep a reference: C holds the pointer
+    llama_cpp.llama_log_set(_drop, ctypes.c_void_p(0))
+
+
 class Generator:
     """A loaded GGUF model; `stream` yields text pieces as llama.cpp produces them."""
 
     def __init__(self, model: str = "smollm2", n_ctx: int = 2048, n_threads: int = 0, seed: int = 0):
         from llama_cpp import Llama
 
+        _quiet_llama_logs()
         self.path = resolve_model(model)
         self.name = model
         threads = n_threads or max(1, os.cpu_count() or 1)

@@ -93,10 +93,16 @@ def ingest(
         report.removed = sorted(set(old_docs) - current_ids)
 
         if previous and not todo and not report.removed:
+            store.prune(index_dir)  # staging left by a killed ingest goes even when nothing changed
             report.n_chunks = previous.manifest.n_chunks
             report.seconds = time.perf_counter() - started
             return report  # nothing to write: the live version is already current
 
+        if todo:
+            # Load the model before chunking: the chunker needs the same package's tokenizer,
+            # and a missing package must surface as ModelMissingError naming the pip command,
+            # not as a ModuleNotFoundError from deep inside the chunker.
+            embedder = embedder or _embedder(settings)
         progress.start(len(documents))
         for _ in report.unchanged:
             progress.document_done(0)
@@ -179,7 +185,8 @@ def _previous(index_dir, settings, chunker_settings, rebuild, report):
 
 
 def _embedder(settings: Settings):
-    from .embedding import Embedder
+    from .embedding import Embedder, resolve_model_dir
 
+    resolve_model_dir(settings.embedding_model)  # a missing package fails before the torch import
     return Embedder(settings.embedding_model, batch_size=settings.embed_batch_size)
 

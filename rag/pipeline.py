@@ -15,17 +15,17 @@ from dataclasses import replace
 from typing import Callable, Iterator
 
 from . import store
-from .citing import Grounding, ground
 from .config import Settings
 from .embedding import Embedder
 from .evidence import Passage, select_passages
+from .extraction import OTHER, best_sentence, extract, question_type
 from .generation import GenerationSettings, Generator
 from .prompting import format_passages, load_fragment, load_template
 from .records import Answer, Citation, Hit
 from .retrieval import RetrievalSettings, Retriever
 
 ABSTAIN = "The documents do not say."
-NOT_FOUND = "NOT FOUND"
+MAX_ANSWER_WORDS = 50
 # One line, no brackets: the model cannot fake citations or ramble past a newline.
 ANSWER_GRAMMAR = r"""root ::= [^\n\[\]] [^\n\[\]]*"""
 
@@ -34,16 +34,29 @@ class QuestionError(Exception):
     """A question that cannot be asked; the message is one line for the user."""
 
 
+def check_question(question: str, max_chars: int) -> str:
+    """The question with whitespace collapsed; needs no index or model, so callers can fail fast."""
+    question = " ".join(question.split())
+    if not question:
+        raise QuestionError("the question is empty")
+    if len(question) > max_chars:
+        raise QuestionError(
+            f"the question is {len(question)} characters long; the limit is "
+            f"{max_chars} (max_question_chars)"
+        )
+    return question
+
+
 class Pipeline:
     def __init__(self, settings: Settings, generator: Generator | None = None, embedder: Embedder | None = None):
         self.settings = settings
         self.index = store.load(settings.index_dir)
-        self.embedder = embedder or Embedder(settings.embedding_model, batch_size=settings.embed_batch_size)
-        if self.index.manifest.embedding_model != settings.embedding_model:
+        if self.index.manifest.embedding_model != settings.embedding_model:  # before loading a model
             raise store.IndexCorruptError(
                 f"index in {settings.index_dir} was built with {self.index.manifest.embedding_model}, "
                 f"not {settings.embedding_model}; rebuild it with `rag ingest --rebuild`"
             )
+        self.embedder = embedder or Embedder(settings.embedding_model, batch_size=settings.embed_batch_size)
         self.retriever = Retriever(self.index, self.embedder)
         self._generator = generator
         self.template = load_template(settings.prompts_dir, "answer")
@@ -59,15 +72,7 @@ class Pipeline:
     # ------------------------------------------------------------ stages
 
     def check_question(self, question: str) -> str:
-        question = " ".join(question.split())
-        if not question:
-            raise QuestionError("the question is empty")
-        if len(question) > self.settings.max_question_chars:
-            raise QuestionError(
-                f"the question is {len(question)} characters long; the limit is "
-                f"{self.settings.max_question_chars} (max_question_chars)"
-            )
-        return question
+        return check_question(question, self.settings.max_question_chars)
 
     def retrieve(self, question: str, mode: str | None = None, top_k: int | None = None) -> list[Hit]:
         s = self.settings
@@ -130,38 +135,40 @@ class Pipeline:
             draft = "".join(pieces).strip()
         answer.draft = draft
         with _timed(timings, "cite"):
-            if draft.upper().startswith(NOT_FOUND) or not draft:
-                return _finish(answer, timings)
-            grounding = ground(draft, passages)
-            if grounding.grounded:
-                answer.answer, answer.citations = _cite(grounding)
-                answer.abstained = False
+            self._settle(answer, question, passages, draft, settings)
         return _finish(answer, timings)
 
-
-def _cite(grounding: Grounding, max_citations: int = 2) -> tuple[str, list[Citation]]:
-    """The answer text with [n] markers, and the citations they point at."""
-    by_passage: dict[int, list] = {}
-    for support in grounding.supports:
-        by_passage.setdefault(support.passage.n, []).append(support)
-    citations = []
-    for n, supports in list(by_passage.items())[:max_citations]:
-        passage = supports[0].passage
+    def _settle(self, answer: Answer, question: str, passages: list[Passage], draft: str, settings: Settings) -> None:
+        """Turn the draft into a verbatim, cited answer, or leave the abstention in place."""
+        span = extract(question, passages, draft)
+        if span is not None and span.sentence.relevance >= settings.abstain_threshold:
+            text, support, passage = span.text, span.sentence, span.passage
+        elif question_type(question).kind == OTHER:
+            found = best_sentence(passages)
+            if found is None or found[1].relevance < settings.abstain_threshold:
+                return
+            passage, support = found
+            text = _clip_words(support.text, MAX_ANSWER_WORDS)
+        else:
+            return
         chunk = passage.hit.chunk
-        citations.append(
-            Citation(
-                n=n,
-                doc_id=chunk.doc_id,
-                title=passage.title,
-                start=chunk.start,
-                end=chunk.end,
-                text=chunk.text,
-                support=((supports[0].sentence.start, supports[0].sentence.end),),
-            )
+        citation = Citation(
+            n=passage.n,
+            doc_id=chunk.doc_id,
+            title=passage.title,
+            start=chunk.start,
+            end=chunk.end,
+            text=chunk.text,
+            support=((support.start, support.end),),
         )
-    markers = "".join(f" [{c.n}]" for c in citations)
-    text = grounding.text.rstrip(" .;,")
-    return f"{text}{markers}", citations
+        answer.answer = f"{text.rstrip(' .;,')} [{passage.n}]"
+        answer.citations = [citation]
+        answer.abstained = False
+
+
+def _clip_words(text: str, limit: int) -> str:
+    words = text.split()
+    return text if len(words) <= limit else " ".join(words[:limit]) + " …"
 
 
 def _finish(answer: Answer, timings: dict[str, float]) -> Answer:

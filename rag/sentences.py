@@ -29,7 +29,7 @@ _OPENERS = "\"'\u201c\u2018\u00ab\u2039([{\u2014\u2013-*\u2022"
 # Titles and similar: always followed by a name, never end a sentence.
 _TITLES = frozenset(
     """mr mrs ms dr prof gen maj lt col capt cmdr cdr adm sgt cpl pvt brig
-    gov sen rep rev fr st mt ft hon pres supt insp amb vs cf approx""".split()
+    gov sen rep rev fr st mt hon pres supt insp amb vs cf approx""".split()
 )
 
 # Abbreviations that only precede a number ("No. 5", "Jan. 6", "Fig. 2").

@@ -96,19 +96,30 @@ class IndexData:
 
 
 def current_version(index_dir: Path) -> Path | None:
+    """The live version directory, None when there is no index at all.
+
+    CURRENT is only ever replaced whole (os.replace), so a pointer that exists
+    but is empty or undecodable is damage, not "no index": it must lead to
+    `rag ingest --rebuild` (and let a plain ingest rebuild), never to "run `rag ingest` first".
+    """
     pointer = index_dir / CURRENT
     if not pointer.is_file():
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
-    return index_dir / name if name else None
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        raise _corrupt(index_dir, f"{CURRENT} is unreadable") from None
+    if not name:
+        raise _corrupt(index_dir, f"{CURRENT} is empty")
+    return index_dir / name
 
 
 def exists(index_dir: Path) -> bool:
     return (index_dir / CURRENT).is_file()
 
 
-def read_manifest(index_dir: Path) -> Manifest:
-    version = current_version(index_dir)
+def read_manifest(index_dir: Path, version: Path | None = None) -> Manifest:
+    version = version or current_version(index_dir)
     if version is None:
         raise IndexMissingError(f"no index in {index_dir}: run `rag ingest` first")
     try:
@@ -125,12 +136,27 @@ def _corrupt(index_dir: Path, why: str) -> IndexCorruptError:
 
 
 def load(index_dir: Path) -> IndexData:
-    """Load the live version; any damage is an IndexCorruptError naming the fix."""
+    """Load the live version; any damage is an IndexCorruptError naming the fix.
+
+    Every file is read from the one version CURRENT named at the start. If that
+    version vanished meanwhile (an ingest made a new one live and pruned it), the
+    failure is not damage: the load is retried on the version CURRENT names now.
+    """
+    for _attempt in range(3):
+        version = current_version(index_dir)
+        try:
+            return _load_version(index_dir, version)
+        except IndexCorruptError:
+            if current_version(index_dir) == version:
+                raise
+    return _load_version(index_dir, current_version(index_dir))
+
+
+def _load_version(index_dir: Path, version: Path | None) -> IndexData:
     import bm25s
     import faiss
 
-    manifest = read_manifest(index_dir)
-    version = current_version(index_dir)
+    manifest = read_manifest(index_dir, version)
     assert version is not None
     try:
         chunks = [Chunk(**json.loads(line)) for line in _lines(version / "chunks.jsonl")]
@@ -144,10 +170,11 @@ def load(index_dir: Path) -> IndexData:
         bm25 = bm25s.BM25.load(str(version / "bm25"), mmap=False)
     except Exception as exc:  # noqa: BLE001 - every failure here means the same thing to the user
         raise _corrupt(index_dir, f"{type(exc).__name__} while reading {version.name}") from None
-    if not (len(chunks) == manifest.n_chunks == faiss_index.ntotal == vectors.shape[0]):
-        raise _corrupt(index_dir, "chunk, vector and manifest counts disagree")
+    # shape first: a 0-d/1-d vectors.npy must not raise IndexError in the count check
     if vectors.ndim != 2 or vectors.shape[1] != manifest.dim or faiss_index.d != manifest.dim:
         raise _corrupt(index_dir, "vector dimension disagrees with the manifest")
+    if not (len(chunks) == manifest.n_chunks == faiss_index.ntotal == vectors.shape[0]):
+        raise _corrupt(index_dir, "chunk, vector and manifest counts disagree")
     missing = {c.doc_id for c in chunks} - documents.keys()
     if missing:
         raise _corrupt(index_dir, f"chunks refer to unknown documents {sorted(missing)[:3]}")

@@ -1,0 +1,230 @@
+"""Short answers as verbatim spans of the evidence, typed by the question.
+
+A 135M-parameter model picks the right fact often but phrases it badly and
+invents details, so the final answer is never its free text: it is a span
+copied from a supporting sentence. The question's form says what kind of
+span can answer it (a date for "when", a quantity for "how many", a name for
+"who"/"which"); candidates of that kind are read off the most relevant
+sentences with regular expressions, and ranked by sentence relevance, by
+closeness to the question's words in the sentence, and by agreement with the
+model's draft. A typed question with no typed candidate near its focus word
+is not answered: that is the main abstention signal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .evidence import Passage, Sentence, terms
+
+# ------------------------------------------------------------ answer types
+
+DATE, QUANTITY, NAME, OTHER = "date", "quantity", "name", "other"
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?(?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)?"
+_YEAR = r"(?:1[89]|20)\d\d"
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+DATE_RE = re.compile(
+    rf"\b(?:{_MONTH}\.?\s+{_DAY}(?:,?\s+{_YEAR})?"  # June 6, April 16-19, March 20, 2023
+    rf"|{_DAY}\s+{_MONTH}(?:\s+{_YEAR})?"  # 20 February 2022
+    rf"|(?:early |mid-?|late )?{_MONTH}\s+{_YEAR}"  # April 2022
+    rf"|{_MONTH}\s+{_DAY}\s*(?:to|until|through)\s+(?:{_MONTH}\s+)?{_DAY}"  # August 30 to September 5
+    rf"|{_WEEKDAY}|{_YEAR})\b"
+)
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|hundred|thousand|dozen|dozens|"
+    "hundreds|thousands"
+)
+_NUMBER = (
+    rf"(?:(?:US|A|C)?[$€£]\s?)?\d[\d,]*(?:\.\d+)?%?(?:-\w+)?|\b(?:{_NUMBER_WORDS})\b(?:-\w+)?"
+)
+_SCALE = r"(?:\s+(?:million|billion|trillion|thousand|hundred|percent|per cent))?"
+QUANTITY_RE = re.compile(rf"(?:{_NUMBER}){_SCALE}", re.IGNORECASE)
+# Proper names: capitalised words or codes such as Y-20, S-400, HQ-22, joined by of/for/the/and/de.
+_CAP = r"(?:[A-Z][\w'’.-]*[\w]|[A-Z]|[A-Z]{1,3}-\d+\w*)"
+NAME_RE = re.compile(rf"{_CAP}(?:\s+(?:(?:of|for|the|de|von|al|bin)\s+)*{_CAP})*")
+
+_DATE_Q = re.compile(r"^\s*when\b|\bwhat (?:date|day|year|month|time)\b|\bwhich (?:dates?|days?|year|month)\b", re.I)
+_QUANTITY_NOUNS = (
+    r"number|amount|size|population|budget|cost|price|distance|length|duration|total|value|"
+    r"spending|area|height|weight|speed|range|share|rate"
+)
+_QUANTITY_Q = re.compile(
+    rf"\bhow (?:many|much|long|far|large|big|old|high|often)\b"
+    rf"|\bwhat (?:is|was|were|are)\b[^?]*?\b({_QUANTITY_NOUNS})\b",
+    re.I,
+)
+_NAME_Q = re.compile(r"^\s*(?:who|whom|whose|where)\b|\bwhich\b|\bwhat (?:is|was) the name\b|\bname the\b", re.I)
+_LIST_HINT = re.compile(r"\b(?:which|what)\s+(?:other\s+)?((?:[\w-]+\s+){0,2}[\w-]+)", re.I)
+_NOT_PLURAL = {"is", "was", "has", "does", "this", "its", "his", "us", "as", "news", "series", "status"}
+_FOCUS_AFTER = re.compile(r"\bhow (?:many|much)\s+((?:[\w-]+\s*){1,4})", re.I)
+_AUXILIARY = re.compile(
+    r"\b(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|may|might|in|on|at|of)\b.*",
+    re.I | re.S,
+)
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    kind: str  # date | quantity | name | other
+    focus: tuple[str, ...]  # stemmed focus words ("tanks" in "how many tanks")
+    wants_list: bool
+
+
+def question_type(question: str) -> QuestionType:
+    """What kind of span answers the question, and which words it must sit near."""
+    if _DATE_Q.search(question):
+        kind = DATE
+    elif _QUANTITY_Q.search(question):
+        kind = QUANTITY
+    elif _NAME_Q.search(question):
+        kind = NAME
+    else:
+        kind = OTHER
+    focus: tuple[str, ...] = ()
+    if kind == QUANTITY:
+        match = _FOCUS_AFTER.search(question)
+        if match:
+            focus = tuple(terms(_AUXILIARY.sub("", match.group(1))))
+        elif (noun := _QUANTITY_Q.search(question)) and noun.group(1):
+            focus = tuple(terms(noun.group(1)))
+    return QuestionType(kind, focus, kind in (NAME, OTHER) and _asks_for_several(question))
+
+
+def _asks_for_several(question: str) -> bool:
+    """'Which countries ...': a plural noun right after which/what asks for a list."""
+    match = _LIST_HINT.search(question)
+    if not match:
+        return False
+    words = match.group(1).lower().split()
+    return any(
+        w not in _NOT_PLURAL and len(w) > 3 and (w.endswith("ies") or (w.endswith("s") and not w.endswith("ss")))
+        for w in words
+    )
+
+
+    return QuestionType(kind, focus, wants_list)
+
+
+# ------------------------------------------------------------ candidates
+
+
+@dataclass(frozen=True)
+class Span:
+    passage: Passage
+    sentence: Sentence
+    start: int  # article offsets
+    end: int
+    text: str
+    score: float
+
+
+def _candidates(kind: str, text: str) -> list[tuple[int, int]]:
+    if kind == DATE:
+        pattern = DATE_RE
+    elif kind == QUANTITY:
+        pattern = QUANTITY_RE
+    elif kind == NAME:
+        pattern = NAME_RE
+    else:
+        return []
+    spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
+    if kind == QUANTITY:
+        spans = [_with_unit(text, s, e) for s, e in spans]
+    return spans
+
+
+_UNIT_WORD = re.compile(r"\s+([A-Za-z][\w-]*)")
+
+
+def _with_unit(text: str, start: int, end: int, max_words: int = 2) -> tuple[int, int]:
+    """Extend a number over the words that say what it counts ("30,000 troops")."""
+    from .evidence import _stopwords
+
+    stop = _stopwords()
+    for _ in range(max_words):
+        m = _UNIT_WORD.match(text, end)
+        if not m or m.group(1).lower() in stop:
+            break
+        end = m.end()
+    return start, end
+
+
+def _near(text: str, start: int, end: int, wanted: set[str], window: int = 60) -> float:
+    """Share of `wanted` terms within `window` characters around the span."""
+    if not wanted:
+        return 0.0
+    around = text[max(0, start - window) : end + window]
+    return len(wanted & set(terms(around))) / len(wanted)
+
+
+def _merge_lists(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join candidates separated only by commas/and/or into one list span."""
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and re.fullmatch(r"(?:,|\s)*(?:\s(?:and|or)\s)?(?:[\s,]|\b[a-z-]+\b){0,4}", text[merged[-1][1] : s]):
+            gap = text[merged[-1][1] : s]
+            if "," in gap or " and " in gap or " or " in gap:
+                merged[-1] = (merged[-1][0], e)
+                continue
+        merged.append((s, e))
+    return merged
+
+
+def extract(
+    question: str,
+    passages: list[Passage],
+    draft: str = "",
+    max_sentences: int = 3,
+    draft_weight: float = 0.15,
+) -> Span | None:
+    """The best typed span in the most relevant sentences, or None when none fits."""
+    qtype = question_type(question)
+    q_terms = set(terms(question))
+    draft_terms = set(terms(draft))
+    sentences = sorted(
+        ((p, s) for p in passages for s in p.sentences), key=lambda ps: -ps[1].relevance
+    )
+    seen: set[tuple[int, int]] = set()
+    ranked: list[Span] = []
+    for passage, sentence in sentences:
+        if (sentence.start, sentence.end) in seen:
+            continue  # the same sentence in two overlapping chunks
+        seen.add((sentence.start, sentence.end))
+        if len(seen) > max_sentences:
+            break
+        text = sentence.text
+        spans = _candidates(qtype.kind, text)
+        if qtype.wants_list:
+            spans = _merge_lists(text, spans)
+        for s, e in spans:
+            span_terms = set(terms(text[s:e]))
+            novel = span_terms - q_terms
+            if not novel:
+                continue  # a span the question already names cannot be its answer
+            if qtype.focus and _near(text, s, e, set(qtype.focus), window=40) == 0 and not (
+                set(qtype.focus) & span_terms
+            ):
+                continue  # "how many tanks": a number far from "tanks" answers something else
+            score = (
+                sentence.relevance
+                + 0.3 * _near(text, s, e, q_terms)
+                + draft_weight * (len(novel & draft_terms) / len(novel))
+            )
+            ranked.append(
+                Span(passage, sentence, sentence.start + s, sentence.start + e, text[s:e].strip(" ,;:"), score)
+            )
+    if not ranked:
+        return None
+    return max(ranked, key=lambda span: span.score)
+
+
+def best_sentence(passages: list[Passage]) -> tuple[Passage, Sentence] | None:
+    pairs = [(p, s) for p in passages for s in p.sentences]
+    return max(pairs, key=lambda ps: ps[1].relevance) if pairs else None

@@ -1,0 +1,167 @@
+"""Shared fixtures: the real embedder, small real collections, one shared index, the CLI.
+
+Everything here is real: the packaged MiniLM model, FAISS, bm25s, the `rag`
+command line in a subprocess. Nothing is downloaded (HF_HUB_OFFLINE=1).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "data" / "corpus"
+# The three smallest articles of the corpus: enough for added/changed/removed/unchanged.
+TINY_DOCS = ("000_9c9ac89b68401338.txt", "002_bcd94f8d70de6957.txt", "003_096012cda1bf5463.txt")
+EXTRA_DOC = "001_bdcb0c2d230817f0.txt"  # added by incremental tests
+
+# Runs the CLI with some top-level packages made invisible, the way an uninstalled package
+# is: the path finder no longer finds them, so both `import` and `importlib.util.find_spec`
+# behave exactly as if the wheel had never been installed. RAG_TEST_HIDE lists them.
+HIDE_AND_RUN_CLI = """
+import importlib.machinery as m, os, sys
+BLOCK = set(filter(None, os.environ.get("RAG_TEST_HIDE", "").split(",")))
+class _Hidden(m.PathFinder):
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name.partition(".")[0] in BLOCK:
+            return None
+        return super().find_spec(name, path, target)
+sys.meta_path[:] = [_Hidden if f is m.PathFinder else f for f in sys.meta_path]
+for name in list(sys.modules):
+    if name.partition(".")[0] in BLOCK:
+        del sys.modules[name]
+sys.argv = ["rag", *sys.argv[1:]]
+from rag.cli import run
+run()
+"""
+
+
+def copy_docs(folder: Path, names=TINY_DOCS) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copy(CORPUS / name, folder / name)
+    return folder
+
+
+def doc_id(name: str) -> str:
+    return Path(name).stem
+
+
+def settings_for(index_dir: Path, collection: Path | None = None, **overrides):
+    """Settings with the defaults, pointed at a test index (no config file, no env)."""
+    from rag.config import Settings
+
+    extra = {"collection": collection} if collection is not None else {}
+    return Settings(index_dir=index_dir, **extra, **overrides)
+
+
+# ---------------------------------------------------------------- models and indexes
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from rag.embedding import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture
+def tiny_collection(tmp_path) -> Path:
+    return copy_docs(tmp_path / "collection")
+
+
+@dataclass(frozen=True)
+class BuiltIndex:
+    collection: Path
+    index_dir: Path
+
+
+@pytest.fixture(scope="session")
+def base_index(tmp_path_factory, embedder) -> BuiltIndex:
+    """The tiny collection ingested once; read-only: copy it (`index_copy`) to mutate."""
+    from rag.ingest import ingest
+
+    root = tmp_path_factory.mktemp("base")
+    collection = copy_docs(root / "collection")
+    index_dir = root / "index"
+    report = ingest(settings_for(index_dir, collection), collection, embedder=embedder)
+    assert sorted(report.added) == sorted(doc_id(n) for n in TINY_DOCS)
+    assert report.embedded_chunks == report.n_chunks > 0
+    return BuiltIndex(collection, index_dir)
+
+
+@pytest.fixture
+def index_copy(tmp_path, base_index) -> BuiltIndex:
+    """A private copy of the shared index and its collection, for tests that change them."""
+    collection = tmp_path / "collection"
+    index_dir = tmp_path / "index"
+    shutil.copytree(base_index.collection, collection)
+    shutil.copytree(base_index.index_dir, index_dir)
+    return BuiltIndex(collection, index_dir)
+
+
+# ---------------------------------------------------------------- the command line
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def error_line(self, *needles: str) -> str:
+        """Assert a clean failure: non-zero exit, one stderr line `error: ...`, no traceback."""
+        assert self.returncode != 0, (self.stdout, self.stderr)
+        assert "Traceback" not in self.stderr, self.stderr
+        lines = [line for line in self.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, lines
+        line = lines[0]
+        assert line.startswith("error: "), line
+        for needle in needles:
+            assert needle in line, (needle, line)
+        return line
+
+
+@pytest.fixture
+def cli_env(tmp_path_factory) -> dict[str, str]:
+    """A clean environment: no RAG_* from the caller, an empty config file, offline hub."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    empty = tmp_path_factory.mktemp("cfg") / "empty.toml"
+    empty.write_text("", encoding="utf-8")
+    env.update(
+        RAG_CONFIG=str(empty),
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        COLUMNS="80",  # what a pipe gets anyway: messages must not wrap at it
+    )
+    return env
+
+
+@pytest.fixture
+def rag_cli(cli_env, tmp_path):
+    """Run `python -m rag.cli ARGS` (or the hiding driver) and capture its output."""
+
+    def run(*args: str, env: dict[str, str] | None = None, hide: str | None = None, timeout: float = 180):
+        full_env = dict(cli_env, **(env or {}))
+        if hide:
+            full_env["RAG_TEST_HIDE"] = hide
+            cmd = [sys.executable, "-c", HIDE_AND_RUN_CLI, *args]
+        else:
+            cmd = [sys.executable, "-m", "rag.cli", *args]
+        proc = subprocess.run(
+            cmd, cwd=tmp_path, env=full_env, capture_output=True, text=True, timeout=timeout
+        )
+        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
