@@ -265,9 +265,6 @@ def eval_command(
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Evaluate only the first N questions."),
 ) -> None:
     """Score the pipeline against a gold QA set: retrieval, answers, citations, latency."""
-    # llama.cpp's OpenMP threads busy-wait by default; on a loaded machine (CI workers)
-    # that makes generation several times slower. Must be set before llama.cpp loads.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     with _errors():
         from .config import RETRIEVERS
         from .evaluation import (

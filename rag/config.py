@@ -56,10 +56,11 @@ class Settings:
     model_dir: Path | None = None  # extra folder scanned for *.gguf (UI model picker)
     n_ctx: int = 2048
     n_threads: int = 0  # 0: all cores
-    max_answer_tokens: int = 40
+    max_answer_tokens: int = 24
     temperature: float = 0.0
     seed: int = 0
-    context_passages: int = 4  # passages put in the prompt
+    context_passages: int = 4  # passages whose sentences are considered
+    prompt_sentences: int = 4  # most relevant sentences shown to the model
     # answering
     abstain_threshold: float = 0.30  # min relevance of the best passage to try an answer
     max_question_chars: int = 2000

@@ -13,6 +13,7 @@ is not answered: that is the main abstention signal.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -42,7 +43,7 @@ _NUMBER_WORDS = (
     "hundreds|thousands"
 )
 _NUMBER = (
-    rf"(?:(?:US|A|C)?[$€£]\s?)?\d[\d,]*(?:\.\d+)?%?(?:-\w+)?|\b(?:{_NUMBER_WORDS})\b(?:-\w+)?"
+    rf"(?<![\w-])(?:(?:US|A|C)?[$€£]\s?)?\d[\d,]*(?:\.\d+)?%?(?:-\w+)?|\b(?:{_NUMBER_WORDS})\b(?:-\w+)?"
 )
 _SCALE = r"(?:\s+(?:million|billion|trillion|thousand|hundred|percent|per cent))?"
 QUANTITY_RE = re.compile(rf"(?:{_NUMBER}){_SCALE}", re.IGNORECASE)
@@ -64,9 +65,18 @@ _NAME_Q = re.compile(r"^\s*(?:who|whom|whose|where)\b|\bwhich\b|\bwhat (?:is|was
 _LIST_HINT = re.compile(r"\b(?:which|what)\s+(?:other\s+)?((?:[\w-]+\s+){0,2}[\w-]+)", re.I)
 _NOT_PLURAL = {"is", "was", "has", "does", "this", "its", "his", "us", "as", "news", "series", "status"}
 _FOCUS_AFTER = re.compile(r"\bhow (?:many|much)\s+((?:[\w-]+\s*){1,4})", re.I)
+_WHICH = re.compile(r"\bwhich\s+(?:other\s+)?((?:[\w-]+\s*){1,3})", re.I)
 _AUXILIARY = re.compile(
     r"\b(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|may|might|in|on|at|of)\b.*",
     re.I | re.S,
+)
+
+
+# "tactics such as A, B, and C": the enumeration after a list marker answers "which X" questions.
+_ITEM = r"[\w$€£'’.-]+(?:\s+[\w'’.-]+){0,4}?"
+_LAST_ITEM = r"[\w$€£'’.-]+(?:\s+(?!(?:which|that|who|while|as|to|in|on|at|for|from|by|with)\b)[\w'’.-]+){0,3}"
+ENUMERATION_RE = re.compile(
+    rf"\b(?:such as|including|like|namely|notably|as well as)\s+({_ITEM}(?:,\s+{_ITEM})*,?\s+(?:and|or)\s+{_LAST_ITEM})"
 )
 
 
@@ -75,6 +85,7 @@ class QuestionType:
     kind: str  # date | quantity | name | other
     focus: tuple[str, ...]  # stemmed focus words ("tanks" in "how many tanks")
     wants_list: bool
+    place: bool = False  # "where ...": a name after in/at/from is likelier
 
 
 def question_type(question: str) -> QuestionType:
@@ -91,10 +102,33 @@ def question_type(question: str) -> QuestionType:
     if kind == QUANTITY:
         match = _FOCUS_AFTER.search(question)
         if match:
-            focus = tuple(terms(_AUXILIARY.sub("", match.group(1))))
+            group = _AUXILIARY.sub("", match.group(1))
+            focus = tuple(terms(group))
+            if " and " in f" {group} ":
+                return QuestionType(kind, focus, True)
         elif (noun := _QUANTITY_Q.search(question)) and noun.group(1):
             focus = tuple(terms(noun.group(1)))
-    return QuestionType(kind, focus, kind in (NAME, OTHER) and _asks_for_several(question))
+    elif kind == NAME and (match := _WHICH.search(question)):
+        focus = tuple(terms(_noun_group(match.group(1))))
+    place = bool(re.match(r"\s*where\b", question, re.I))
+    return QuestionType(kind, focus, kind in (NAME, OTHER) and _asks_for_several(question), place)
+
+
+def _noun_group(words: str) -> str:
+    """'countries sent military' -> 'countries'; 'think tank published' -> 'think tank'.
+
+    Without a tagger, the group ends at an auxiliary or preposition, before a
+    past-tense-looking word, or right after a plural-looking word.
+    """
+    kept = []
+    for word in _AUXILIARY.sub("", words).split():
+        lower = word.lower()
+        if kept and lower.endswith("ed"):
+            break
+        kept.append(word)
+        if len(lower) > 3 and lower.endswith("s") and not lower.endswith("ss"):
+            break
+    return " ".join(kept)
 
 
 def _asks_for_several(question: str) -> bool:
@@ -125,7 +159,11 @@ class Span:
     score: float
 
 
-def _candidates(kind: str, text: str) -> list[tuple[int, int]]:
+def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[int, int]]:
+    if wants_list:
+        listed = [(m.start(1), m.end(1)) for m in ENUMERATION_RE.finditer(text)]
+        if listed:
+            return listed
     if kind == DATE:
         pattern = DATE_RE
     elif kind == QUANTITY:
@@ -135,9 +173,27 @@ def _candidates(kind: str, text: str) -> list[tuple[int, int]]:
     else:
         return []
     spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
+    if kind == NAME:
+        spans = [_drop_leading_function_words(text, s, e) for s, e in spans]
+        # "Interestingly, ..." / "However, ...": capitalised only because it opens the sentence
+        spans = [(s, e) for s, e in spans if not (s == 0 and " " not in text[s:e] and text[e : e + 1] == ",")]
+        spans = [(s, e) for s, e in spans if s < e]
     if kind == QUANTITY:
         spans = [_with_unit(text, s, e) for s, e in spans]
     return spans
+
+
+def _drop_leading_function_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """'The Institute ...' -> 'Institute ...', 'Through Belarus' -> 'Belarus' (capitalised only by position)."""
+    from .evidence import _stopwords
+
+    stop = _stopwords()
+    while start < end:
+        m = re.match(r"(\S+)(\s+|$)", text[start:end])
+        if not m or m.group(1).lower() not in stop:
+            break
+        start += m.end()
+    return start, end
 
 
 _UNIT_WORD = re.compile(r"\s+([A-Za-z][\w-]*)")
@@ -164,6 +220,49 @@ def _near(text: str, start: int, end: int, wanted: set[str], window: int = 60) -
     return len(wanted & set(terms(around))) / len(wanted)
 
 
+_PLACE_PREPOSITION = re.compile(r"\b(?:in|at|from|to|near|into|of)\s+$", re.I)
+
+
+def _named_in(term: str, q_terms: set[str]) -> bool:
+    """The question names `term`, allowing demonym variants (China/Chinese, Russia/Russian)."""
+    if term in q_terms:
+        return True
+    for q in q_terms:
+        common = len(os.path.commonprefix([term, q]))
+        if common >= 4 and common >= min(len(term), len(q)) - 1:
+            return True
+    return False
+
+
+def _adjacency(text: str, start: int, end: int, wanted: set[str]) -> float:
+    """1 when a question word touches the span, falling off with the distance in words."""
+    before = re.findall(r"\w[\w'’-]*", text[:start])
+    after = re.findall(r"\w[\w'’-]*", text[end:])
+    distances = [i for i, w in enumerate(reversed(before)) if set(terms(w)) & wanted]
+    distances += [i for i, w in enumerate(after) if set(terms(w)) & wanted]
+    return 1 / (1 + min(distances)) if distances else 0.0
+
+
+_APPOSITION = re.compile(r"(?:\s*,\s*(?:a|an|the)\b)?((?:\s+[\w'’-]+){1,5})")
+_TITLE_BEFORE = re.compile(r"((?:[\w'’-]+\s+){1,3})$")
+_COORDINATOR = re.compile(r"\b(?:and|or|but)\b", re.I)
+
+
+def _beside(text: str, start: int, end: int) -> str:
+    """Words naming what the span is: 'analyst Artyom Shraibman', 'Song Zhongping, a military expert'.
+
+    Neither side crosses a coordinator, and the right side crosses a comma
+    only into an apposition (", a ...").
+    """
+    before = _TITLE_BEFORE.search(text[:start])
+    after = _APPOSITION.match(text, end)
+    left = before.group(1) if before else ""
+    right = after.group(1) if after else ""
+    left = _COORDINATOR.split(left)[-1]
+    right = _COORDINATOR.split(re.split(r"[,;:.]", right)[0])[0]
+    return f"{left} {right}"
+
+
 def _merge_lists(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Join candidates separated only by commas/and/or into one list span."""
     merged: list[tuple[int, int]] = []
@@ -181,7 +280,7 @@ def extract(
     question: str,
     passages: list[Passage],
     draft: str = "",
-    max_sentences: int = 3,
+    max_sentences: int = 5,
     draft_weight: float = 0.15,
 ) -> Span | None:
     """The best typed span in the most relevant sentences, or None when none fits."""
@@ -200,21 +299,29 @@ def extract(
         if len(seen) > max_sentences:
             break
         text = sentence.text
-        spans = _candidates(qtype.kind, text)
+        spans = _candidates(qtype.kind, text, qtype.wants_list)
         if qtype.wants_list:
             spans = _merge_lists(text, spans)
         for s, e in spans:
             span_terms = set(terms(text[s:e]))
-            novel = span_terms - q_terms
+            novel = {t for t in span_terms if not _named_in(t, q_terms)}
             if not novel:
                 continue  # a span the question already names cannot be its answer
-            if qtype.focus and _near(text, s, e, set(qtype.focus), window=40) == 0 and not (
-                set(qtype.focus) & span_terms
-            ):
+            focus = set(qtype.focus)
+            if qtype.kind == QUANTITY and focus and not focus & span_terms and _near(text, s, e, focus, 40) == 0:
                 continue  # "how many tanks": a number far from "tanks" answers something else
+            named = span_terms - novel - focus
+            head = set(qtype.focus[-1:])
             score = (
                 sentence.relevance
                 + 0.3 * _near(text, s, e, q_terms)
+                + 0.2 * _adjacency(text, s, e, q_terms)
+                - 0.3 * (len(named) / len(span_terms))  # half-named in the question
+                # the focus noun inside or beside the span: "two battalions" for "how many battalions",
+                # "Baranovichi Air Base" for "which air base", "Song Zhongping, a ... military expert"
+                + 0.3 * bool(head & span_terms)
+                + 0.3 * bool(qtype.kind == NAME and head & set(terms(_beside(text, s, e))))
+                + 0.1 * bool(qtype.place and _PLACE_PREPOSITION.search(text[max(0, s - 6) : s]))
                 + draft_weight * (len(novel & draft_terms) / len(novel))
             )
             ranked.append(

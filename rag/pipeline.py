@@ -90,7 +90,7 @@ class Pipeline:
         """The chat prompt, dropping trailing passages until it fits the context window."""
         budget = self.settings.n_ctx - self.settings.max_answer_tokens - 8
         for keep in range(len(passages), 0, -1):
-            block = format_passages(self.passage_fragment, [(p.n, p.title, p.text) for p in passages[:keep]])
+            block = format_passages(self.passage_fragment, _excerpts(passages[:keep], self.settings.prompt_sentences))
             system, user = self.template.render(passages=block, question=question)
             prompt = self.generator.format_chat(system, user)
             if self.generator.count_tokens(prompt) <= budget:
@@ -164,6 +164,30 @@ class Pipeline:
         answer.answer = f"{text.rstrip(' .;,')} [{passage.n}]"
         answer.citations = [citation]
         answer.abstained = False
+
+
+def _excerpts(passages: list[Passage], limit: int) -> list[tuple[int, str, str]]:
+    """The `limit` most relevant sentences, grouped under their passage numbers.
+
+    A few sentences instead of whole chunks keep the prompt short: prompt
+    evaluation dominates the small model's latency on two cores.
+    """
+    ranked = sorted(
+        ((p.n, s) for p in passages for s in p.sentences), key=lambda item: -item[1].relevance
+    )
+    chosen: dict[int, list] = {}
+    seen: set[tuple[int, int]] = set()
+    for n, sentence in ranked:
+        if len(seen) == limit:
+            break
+        if (sentence.start, sentence.end) not in seen:
+            seen.add((sentence.start, sentence.end))
+            chosen.setdefault(n, []).append(sentence)
+    titles = {p.n: p.title for p in passages}
+    return [
+        (n, titles[n], " … ".join(s.text for s in sorted(chosen[n], key=lambda s: s.start)))
+        for n in sorted(chosen)
+    ]
 
 
 def _clip_words(text: str, limit: int) -> str:

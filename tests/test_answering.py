@@ -1,0 +1,51 @@
+"""End to end through the real CLI: retrieval, the real GGUF model, grounding, citations."""
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+EVIDENCE = "On June 6, a contingent of Chinese military personnel arrived in Belarus"
+ARTICLE = "000_9c9ac89b68401338"
+
+
+def _ask(rag_cli, base_index, *args):
+    return rag_cli("--index-dir", str(base_index.index_dir), "ask", *args)
+
+
+def test_sample_question_is_answered_with_the_passage_that_says_so(rag_cli, base_index) -> None:
+    result = _ask(rag_cli, base_index, "When did Chinese troops arrive in Belarus?", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) >= {"question", "answer", "abstained", "citations", "retrieved", "timings"}
+    assert not data["abstained"]
+    assert "June 6" in data["answer"]
+    assert len(data["answer"].split()) <= 60
+    cited = data["citations"]
+    assert cited and all(f"[{c['n']}]" in data["answer"] for c in cited)
+    assert any(c["doc"] == ARTICLE and EVIDENCE in c["text"] for c in cited)
+    article = (base_index.collection / f"{ARTICLE}.txt").read_text(encoding="utf-8")
+    for c in cited:
+        assert article[c["start"] : c["end"]] == c["text"]
+        for s in c["support"]:
+            assert article[s["start"] : s["end"]] == s["text"]
+    assert any(EVIDENCE in s["text"] for c in cited for s in c["support"])
+    assert [r["score"] for r in data["retrieved"]] == sorted((r["score"] for r in data["retrieved"]), reverse=True)
+    assert {"retrieve", "generate", "total"} <= set(data["timings"])
+
+
+def test_unanswerable_question_abstains(rag_cli, base_index) -> None:
+    result = _ask(rag_cli, base_index, "What is the population of Belarus?", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["abstained"] and data["citations"] == []
+
+
+def test_terminal_output_streams_and_marks_the_supporting_sentence(rag_cli, base_index) -> None:
+    result = _ask(rag_cli, base_index, "When did Chinese troops arrive in Belarus?", "--retriever", "bm25")
+    assert result.returncode == 0, result.stderr
+    assert "draft:" in result.stderr  # tokens streamed as they were generated
+    assert "Answer: June 6 [" in result.stdout
+    assert f"»{EVIDENCE}" in result.stdout.replace("\n", " ").replace("  ", " ") or "»On June 6" in result.stdout
+    assert ARTICLE in result.stdout
