@@ -276,12 +276,15 @@ def _merge_lists(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
     return merged
 
 
+RELEVANCE_WEIGHT = 3.0  # the sentence's relevance dominates; the rest breaks ties within and near it
+
+
 def extract(
     question: str,
     passages: list[Passage],
     draft: str = "",
     max_sentences: int = 5,
-    draft_weight: float = 0.15,
+    draft_weight: float = 0.1,
 ) -> Span | None:
     """The best typed span in the most relevant sentences, or None when none fits."""
     qtype = question_type(question)
@@ -313,7 +316,7 @@ def extract(
             named = span_terms - novel - focus
             head = set(qtype.focus[-1:])
             score = (
-                sentence.relevance
+                RELEVANCE_WEIGHT * sentence.relevance
                 + 0.3 * _near(text, s, e, q_terms)
                 + 0.2 * _adjacency(text, s, e, q_terms)
                 - 0.3 * (len(named) / len(span_terms))  # half-named in the question
