@@ -38,7 +38,7 @@ CHUNKER_VERSION = "pack-1"
 _WORD = re.compile(r"\S+")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_encoding(name: str = ENCODING_NAME) -> tiktoken.Encoding:
     """The tiktoken encoding, loaded once per process."""
     return tiktoken.get_encoding(name)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -79,8 +79,8 @@ def _settings(ctx: typer.Context, **overrides) -> Settings:
 @app.callback()
 def main(
     ctx: typer.Context,
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML config file (else $RAG_CONFIG, ./rag.toml)."),
-    index_dir: Optional[Path] = typer.Option(None, "--index-dir", help="Where the index lives."),
+    config: Path | None = typer.Option(None, "--config", help="TOML config file (else $RAG_CONFIG, ./rag.toml)."),
+    index_dir: Path | None = typer.Option(None, "--index-dir", help="Where the index lives."),
 ) -> None:
     """Defaults < config file < RAG_* environment < these flags < command flags."""
     with _errors():
@@ -126,10 +126,10 @@ class _IngestBar:
 @app.command()
 def ingest(
     ctx: typer.Context,
-    folder: Optional[Path] = typer.Argument(None, help="Collection folder (default: the configured collection)."),
+    folder: Path | None = typer.Argument(None, help="Collection folder (default: the configured collection)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild from scratch (also repairs a corrupt index)."),
-    chunk_tokens: Optional[int] = typer.Option(None, help="Target chunk size in tokens."),
-    chunk_overlap: Optional[int] = typer.Option(None, help="Overlap between chunks in tokens."),
+    chunk_tokens: int | None = typer.Option(None, help="Target chunk size in tokens."),
+    chunk_overlap: int | None = typer.Option(None, help="Overlap between chunks in tokens."),
 ) -> None:
     """Index a folder of .txt/.md/.html/.pdf files; only new and changed files are embedded."""
     with _errors():
@@ -161,10 +161,10 @@ def ask(
     ctx: typer.Context,
     question: str = typer.Argument(..., help="The question, in quotes."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (see README: JSON output)."),
-    retriever: Optional[str] = typer.Option(None, "--retriever", help="dense | bm25 | hybrid"),
-    top_k: Optional[int] = typer.Option(None, "--top-k", help="Passages to retrieve."),
-    model: Optional[str] = typer.Option(None, "--model", help="smollm2, gemma3, or a path to a GGUF file."),
-    temperature: Optional[float] = typer.Option(None, "--temperature"),
+    retriever: str | None = typer.Option(None, "--retriever", help="dense | bm25 | hybrid"),
+    top_k: int | None = typer.Option(None, "--top-k", help="Passages to retrieve."),
+    model: str | None = typer.Option(None, "--model", help="smollm2, gemma3, or a path to a GGUF file."),
+    temperature: float | None = typer.Option(None, "--temperature"),
     stream: bool = typer.Option(True, "--stream/--no-stream", help="Show tokens as they are generated."),
 ) -> None:
     """Answer a question from the indexed collection, with cited passages."""
@@ -243,26 +243,26 @@ class _EvalBar:
 @app.command("eval")
 def eval_command(
     ctx: typer.Context,
-    gold: Optional[Path] = typer.Option(None, "--gold", help="Gold QA file, JSONL (default: the configured gold set)."),
-    collection: Optional[Path] = typer.Option(
+    gold: Path | None = typer.Option(None, "--gold", help="Gold QA file, JSONL (default: the configured gold set)."),
+    collection: Path | None = typer.Option(
         None, "--collection", help="Collection folder (default: the configured collection)."
     ),
-    retriever: Optional[str] = typer.Option(
+    retriever: str | None = typer.Option(
         None, "--retriever", help="dense | bm25 | hybrid | all (default: the configured retriever)."
     ),
-    predictions: Optional[Path] = typer.Option(
+    predictions: Path | None = typer.Option(
         None, "--predictions", help="Write one `rag ask --json` object plus id per question (JSONL)."
     ),
     report_dir: Path = typer.Option(
         Path("reports/eval"), "--report", help="Folder for report.json, report.md and report.png."
     ),
-    check: Optional[Path] = typer.Option(
+    check: Path | None = typer.Option(
         None, "--check", help="Quality gate: exit 3 when a gated metric falls below this baseline."
     ),
-    write_baseline: Optional[Path] = typer.Option(
+    write_baseline: Path | None = typer.Option(
         None, "--write-baseline", help="Write this run's metrics as a gate baseline (e.g. eval/baseline.json)."
     ),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Evaluate only the first N questions."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Evaluate only the first N questions."),
 ) -> None:
     """Score the pipeline against a gold QA set: retrieval, answers, citations, latency."""
     with _errors():

@@ -19,10 +19,11 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 from . import metrics as M
 from .config import Settings
@@ -214,7 +215,7 @@ def evaluate(
     from .contract import answer_to_json
     from .pipeline import Pipeline, QuestionError
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     clock = time.perf_counter()
     progress = progress or _Silent()
     modes = [m for m in ALL_MODES if m in retriever_modes] or list(retriever_modes)

@@ -143,9 +143,6 @@ def _asks_for_several(question: str) -> bool:
     )
 
 
-    return QuestionType(kind, focus, wants_list)
-
-
 # ------------------------------------------------------------ candidates
 
 

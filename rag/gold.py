@@ -17,9 +17,10 @@ the file and line. See docs/evaluation.md.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 KINDS = ("fact", "date", "number", "list", "multi-hop", "unanswerable")
 MATCHES = ("any", "all")

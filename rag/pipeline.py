@@ -10,9 +10,8 @@ question no passage is relevant to, ends in an abstention.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
-from typing import Callable, Iterator
 
 from . import store
 from .config import Settings

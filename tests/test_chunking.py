@@ -52,7 +52,7 @@ def real_seq_len_with_specials(text: str) -> int:
     return len(real_tokenizer().encode(text, add_special_tokens=True).ids)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def chunker(chunk_tokens: int = 128, overlap_tokens: int = 32, max_seq_tokens: int = 256) -> Chunker:
     return Chunker(chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens, max_seq_tokens=max_seq_tokens)
 
