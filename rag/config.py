@@ -63,7 +63,11 @@ class Settings:
     context_passages: int = 4  # passages whose sentences are considered
     prompt_sentences: int = 4  # most relevant sentences shown to the model
     # answering
-    abstain_threshold: float = 0.30  # min relevance of the best passage to try an answer
+    abstain_threshold: float = 0.35  # min sentence relevance to answer; eval/calibrate.py
+    # answer extraction (rag/extraction.py); calibrated by eval/calibrate.py
+    extract_sentences: int = 5  # most relevant sentences searched for a typed answer
+    relevance_weight: float = 3.0
+    draft_weight: float = 0.1
     max_question_chars: int = 2000
     # ingestion
     max_file_mb: float = 50.0

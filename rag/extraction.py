@@ -273,17 +273,20 @@ def _merge_lists(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
     return merged
 
 
-RELEVANCE_WEIGHT = 3.0  # the sentence's relevance dominates; the rest breaks ties within and near it
-
-
 def extract(
     question: str,
     passages: list[Passage],
     draft: str = "",
     max_sentences: int = 5,
     draft_weight: float = 0.1,
+    relevance_weight: float = 3.0,
 ) -> Span | None:
-    """The best typed span in the most relevant sentences, or None when none fits."""
+    """The best typed span in the most relevant sentences, or None when none fits.
+
+    The sentence's relevance dominates the score (`relevance_weight`); nearness
+    to the question's words, the focus noun and agreement with the model's
+    draft (`draft_weight`) break ties within and between close sentences.
+    """
     qtype = question_type(question)
     q_terms = set(terms(question))
     draft_terms = set(terms(draft))
@@ -313,7 +316,7 @@ def extract(
             named = span_terms - novel - focus
             head = set(qtype.focus[-1:])
             score = (
-                RELEVANCE_WEIGHT * sentence.relevance
+                relevance_weight * sentence.relevance
                 + 0.3 * _near(text, s, e, q_terms)
                 + 0.2 * _adjacency(text, s, e, q_terms)
                 - 0.3 * (len(named) / len(span_terms))  # half-named in the question

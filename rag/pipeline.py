@@ -139,7 +139,14 @@ class Pipeline:
 
     def _settle(self, answer: Answer, question: str, passages: list[Passage], draft: str, settings: Settings) -> None:
         """Turn the draft into a verbatim, cited answer, or leave the abstention in place."""
-        span = extract(question, passages, draft)
+        span = extract(
+            question,
+            passages,
+            draft,
+            max_sentences=settings.extract_sentences,
+            draft_weight=settings.draft_weight,
+            relevance_weight=settings.relevance_weight,
+        )
         if span is not None and span.sentence.relevance >= settings.abstain_threshold:
             text, support, passage = span.text, span.sentence, span.passage
         elif question_type(question).kind == OTHER:
