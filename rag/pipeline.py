@@ -2,9 +2,10 @@
 
 `Pipeline` owns the loaded index, the embedder and (lazily) the answer model,
 so one instance serves many questions. Correctness does not rest on the
-small model following instructions: its output is constrained to one short
-line, then grounded in the passages; an answer no passage supports, or a
-question no passage is relevant to, ends in an abstention.
+small model following instructions: its one-line draft only steers the
+choice of a typed span copied verbatim from the evidence (rag/extraction.py);
+a question no sentence is relevant to, or a typed question with no candidate
+of its type, ends in an abstention.
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ class Pipeline:
     def check_question(self, question: str) -> str:
         return check_question(question, self.settings.max_question_chars)
 
-    def retrieve(self, question: str, mode: str | None = None, top_k: int | None = None) -> list[Hit]:
+    def retrieve(
+        self, question: str, mode: str | None = None, top_k: int | None = None, query_vec=None
+    ) -> list[Hit]:
         s = self.settings
         rs = RetrievalSettings(
             mode=mode or s.retriever,
@@ -83,7 +86,7 @@ class Pipeline:
             dense_weight=s.dense_weight,
             bm25_weight=s.bm25_weight,
         )
-        return self.retriever.search(question, rs)
+        return self.retriever.search(question, rs, query_vec)
 
     def build_prompt(self, question: str, passages: list[Passage]) -> str:
         """The chat prompt, dropping trailing passages until it fits the context window."""
@@ -106,12 +109,12 @@ class Pipeline:
         timings: dict[str, float] = {}
         question = self.check_question(question)
         with _timed(timings, "retrieve"):
-            hits = self.retrieve(question, settings.retriever, settings.top_k)
+            query_vec = self.embedder.encode_query(question)  # once, for retrieval and evidence
+            hits = self.retrieve(question, settings.retriever, settings.top_k, query_vec)
         answer = Answer(question=question, answer=ABSTAIN, abstained=True, retrieved=hits, timings=timings)
         if not hits:
             return _finish(answer, timings)
         with _timed(timings, "evidence"):
-            query_vec = self.embedder.encode_query(question)
             passages = select_passages(
                 question, query_vec, hits, self.index.documents, self.embedder, settings.context_passages
             )

@@ -60,8 +60,10 @@ class Retriever:
 
     # -- public API
 
-    def search(self, query: str, settings: RetrievalSettings) -> list[Hit]:
-        query_vec = self.embedder.encode_query(query)
+    def search(self, query: str, settings: RetrievalSettings, query_vec: np.ndarray | None = None) -> list[Hit]:
+        """Top-k hits; pass `query_vec` when the caller already embedded the query."""
+        if query_vec is None:
+            query_vec = self.embedder.encode_query(query)
         bm25 = self._bm25_scores(query)
         depth = max(settings.candidates, settings.top_k)
         if settings.mode == "dense":
