@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .lexical import stemmer
 from .records import Document, Hit
 from .sentences import split_sentences
 
@@ -44,14 +45,7 @@ class Passage:
 
 
 @lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
+def stop_words() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
     return frozenset(STOPWORDS_EN) | {"did", "does", "many", "much", "long", "far"}
@@ -60,8 +54,24 @@ def _stopwords() -> frozenset[str]:
 def terms(text: str) -> list[str]:
     """Content terms: lower-cased, stemmed words without stop words; numbers without separators."""
     words = [m.group(0).lower().replace(",", "") for m in _WORD.finditer(text)]
-    stop = _stopwords()
-    return _stemmer().stemWords([w for w in words if w not in stop])
+    stop = stop_words()
+    return stemmer().stemWords([w for w in words if w not in stop])
+
+
+def ranked_sentences(passages: list[Passage]) -> list[tuple[Passage, Sentence]]:
+    """Every distinct sentence of the passages, most relevant first.
+
+    Overlapping chunks repeat sentences; each is kept once, under the first
+    passage that holds it.
+    """
+    ranked = sorted(((p, s) for p in passages for s in p.sentences), key=lambda ps: -ps[1].relevance)
+    seen: set[tuple[int, int]] = set()
+    unique = []
+    for passage, sentence in ranked:
+        if (sentence.start, sentence.end) not in seen:
+            seen.add((sentence.start, sentence.end))
+            unique.append((passage, sentence))
+    return unique
 
 
 def coverage(question_terms: set[str], text: str) -> float:

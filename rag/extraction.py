@@ -17,7 +17,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from .evidence import Passage, Sentence, terms
+from .evidence import Passage, Sentence, ranked_sentences, stop_words, terms
 
 # ------------------------------------------------------------ answer types
 
@@ -182,9 +182,7 @@ def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[in
 
 def _drop_leading_function_words(text: str, start: int, end: int) -> tuple[int, int]:
     """'The Institute ...' -> 'Institute ...', 'Through Belarus' -> 'Belarus' (capitalised only by position)."""
-    from .evidence import _stopwords
-
-    stop = _stopwords()
+    stop = stop_words()
     while start < end:
         m = re.match(r"(\S+)(\s+|$)", text[start:end])
         if not m or m.group(1).lower() not in stop:
@@ -198,9 +196,7 @@ _UNIT_WORD = re.compile(r"\s+([A-Za-z][\w-]*)")
 
 def _with_unit(text: str, start: int, end: int, max_words: int = 2) -> tuple[int, int]:
     """Extend a number over the words that say what it counts ("30,000 troops")."""
-    from .evidence import _stopwords
-
-    stop = _stopwords()
+    stop = stop_words()
     for _ in range(max_words):
         m = _UNIT_WORD.match(text, end)
         if not m or m.group(1).lower() in stop:
@@ -290,17 +286,10 @@ def extract(
     qtype = question_type(question)
     q_terms = set(terms(question))
     draft_terms = set(terms(draft))
-    sentences = sorted(
-        ((p, s) for p in passages for s in p.sentences), key=lambda ps: -ps[1].relevance
-    )
-    seen: set[tuple[int, int]] = set()
+    focus = set(qtype.focus)
+    head = set(qtype.focus[-1:])
     ranked: list[Span] = []
-    for passage, sentence in sentences:
-        if (sentence.start, sentence.end) in seen:
-            continue  # the same sentence in two overlapping chunks
-        seen.add((sentence.start, sentence.end))
-        if len(seen) > max_sentences:
-            break
+    for passage, sentence in ranked_sentences(passages)[:max_sentences]:
         text = sentence.text
         spans = _candidates(qtype.kind, text, qtype.wants_list)
         if qtype.wants_list:
@@ -310,11 +299,9 @@ def extract(
             novel = {t for t in span_terms if not _named_in(t, q_terms)}
             if not novel:
                 continue  # a span the question already names cannot be its answer
-            focus = set(qtype.focus)
             if qtype.kind == QUANTITY and focus and not focus & span_terms and _near(text, s, e, focus, 40) == 0:
                 continue  # "how many tanks": a number far from "tanks" answers something else
             named = span_terms - novel - focus
-            head = set(qtype.focus[-1:])
             score = (
                 relevance_weight * sentence.relevance
                 + 0.3 * _near(text, s, e, q_terms)
@@ -336,5 +323,5 @@ def extract(
 
 
 def best_sentence(passages: list[Passage]) -> tuple[Passage, Sentence] | None:
-    pairs = [(p, s) for p in passages for s in p.sentences]
-    return max(pairs, key=lambda ps: ps[1].relevance) if pairs else None
+    ranked = ranked_sentences(passages)
+    return ranked[0] if ranked else None

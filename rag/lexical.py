@@ -12,7 +12,8 @@ TOKEN_PATTERN = r"(?u)\b\w+\b"
 
 
 @lru_cache(maxsize=1)
-def _stemmer():
+def stemmer():
+    """The English Snowball stemmer, loaded once (BM25 and evidence terms share it)."""
     import Stemmer
 
     return Stemmer.Stemmer("english")
@@ -25,7 +26,7 @@ def tokenize(texts: list[str]) -> list[list[str]]:
         texts,
         token_pattern=TOKEN_PATTERN,
         stopwords="english",
-        stemmer=_stemmer(),
+        stemmer=stemmer(),
         return_ids=False,
         show_progress=False,
     )

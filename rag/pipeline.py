@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from . import store
 from .config import Settings
 from .embedding import Embedder
-from .evidence import Passage, select_passages
+from .evidence import Passage, ranked_sentences, select_passages
 from .extraction import OTHER, best_sentence, extract, question_type
 from .generation import GenerationSettings, Generator
 from .prompting import format_passages, load_fragment, load_template
@@ -181,17 +181,9 @@ def _excerpts(passages: list[Passage], limit: int) -> list[tuple[int, str, str]]
     A few sentences instead of whole chunks keep the prompt short: prompt
     evaluation dominates the small model's latency on two cores.
     """
-    ranked = sorted(
-        ((p.n, s) for p in passages for s in p.sentences), key=lambda item: -item[1].relevance
-    )
     chosen: dict[int, list] = {}
-    seen: set[tuple[int, int]] = set()
-    for n, sentence in ranked:
-        if len(seen) == limit:
-            break
-        if (sentence.start, sentence.end) not in seen:
-            seen.add((sentence.start, sentence.end))
-            chosen.setdefault(n, []).append(sentence)
+    for passage, sentence in ranked_sentences(passages)[:limit]:
+        chosen.setdefault(passage.n, []).append(sentence)
     titles = {p.n: p.title for p in passages}
     return [
         (n, titles[n], " … ".join(s.text for s in sorted(chosen[n], key=lambda s: s.start)))
