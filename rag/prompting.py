@@ -36,11 +36,7 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 def load_template(prompts_dir: Path, name: str) -> PromptTemplate:
     """Read `prompts/<name>.txt`, split into its `### system` and `### user` parts."""
-    path = Path(prompts_dir) / f"{name}.txt"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        raise PromptError(f"prompt template {path} is missing") from None
+    path, text = _read(prompts_dir, name)
     parts = _SECTION.split(text)
     sections = {parts[i].lower(): parts[i + 1].strip("\n") for i in range(1, len(parts) - 1, 2)}
     if "user" not in sections:
@@ -49,9 +45,13 @@ def load_template(prompts_dir: Path, name: str) -> PromptTemplate:
 
 
 def load_fragment(prompts_dir: Path, name: str) -> str:
+    return _read(prompts_dir, name)[1].strip("\n")
+
+
+def _read(prompts_dir: Path, name: str) -> tuple[Path, str]:
     path = Path(prompts_dir) / f"{name}.txt"
     try:
-        return path.read_text(encoding="utf-8").strip("\n")
+        return path, path.read_text(encoding="utf-8")
     except OSError:
         raise PromptError(f"prompt template {path} is missing") from None
 
