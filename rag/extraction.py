@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .evidence import Passage, Sentence, ranked_sentences, stop_words, terms
 
@@ -31,12 +32,15 @@ _DAY = r"\d{1,2}(?:st|nd|rd|th)?(?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)?"
 _YEAR = r"(?:1[89]|20)\d\d"
 _WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 DATE_RE = re.compile(
-    rf"\b(?:{_MONTH}\.?\s+{_DAY}(?:,?\s+{_YEAR})?"  # June 6, April 16-19, March 20, 2023
+    rf"\b(?:{_MONTH}\s+{_DAY}\s*(?:to|until|through)\s+(?:{_MONTH}\s+)?{_DAY}"  # August 30 to September 5
+    rf"|{_MONTH}\.?\s+{_DAY}(?:,?\s+{_YEAR})?"  # June 6, April 16-19, March 20, 2023
     rf"|{_DAY}\s+{_MONTH}(?:\s+{_YEAR})?"  # 20 February 2022
     rf"|(?:early |mid-?|late )?{_MONTH}\s+{_YEAR}"  # April 2022
-    rf"|{_MONTH}\s+{_DAY}\s*(?:to|until|through)\s+(?:{_MONTH}\s+)?{_DAY}"  # August 30 to September 5
     rf"|{_WEEKDAY}|{_YEAR})\b"
 )
+_CALENDAR_WORD = re.compile(rf"(?:{_MONTH}|{_WEEKDAY})\.?", re.I)
+_HAS_DAY = re.compile(rf"{_MONTH}\.?\s+\d|\d\s+{_MONTH}")
+_HAS_YEAR = re.compile(rf"\b{_YEAR}\b")
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
     "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|hundred|thousand|dozen|dozens|"
@@ -80,12 +84,40 @@ ENUMERATION_RE = re.compile(
 )
 
 
+_DAY_Q = re.compile(r"\bwhat (?:date|day)\b|\bwhich (?:dates?|days?)\b|\bon what\b", re.I)
+_YEAR_Q = re.compile(r"\b(?:what|which) year\b", re.I)
+# What a "how long / how far / how much" answer is measured in.
+_UNITS = {
+    "duration": re.compile(r"\b(?:second|minute|hour|day|week|month|year|decade)s?\b", re.I),
+    "distance": re.compile(r"\b(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|feet|foot)\b", re.I),
+    "money": re.compile(r"[$€£]|\b(?:dollars?|euros?|pounds?|roubles?|rubles?|yuan)\b", re.I),
+}
+_UNIT_Q = (
+    ("duration", re.compile(r"\bhow long\b", re.I)),
+    ("distance", re.compile(r"\bhow far\b", re.I)),
+    (
+        "money",
+        re.compile(
+            r"\bhow much\b.*\b(?:cost|spend|spent|pay|paid|worth|budget|price)|\b(?:cost|budget|price)\b",
+            re.I,
+        ),
+    ),
+)
+# Focus nouns naming a place: a name after in/at/to/from answers them.
+_PLACE_NOUNS = (
+    "country countries city cities region town capital base sea state nation nations province village airport "
+    "port island area district territory place location"
+)
+
+
 @dataclass(frozen=True)
 class QuestionType:
     kind: str  # date | quantity | name | other
     focus: tuple[str, ...]  # stemmed focus words ("tanks" in "how many tanks")
     wants_list: bool
-    place: bool = False  # "where ...": a name after in/at/from is likelier
+    place: bool = False  # "where ...", "which country": a name after in/at/from is likelier
+    grain: str | None = None  # "day" or "year": what precision a date question asks for
+    unit: str | None = None  # "duration", "distance" or "money": what a quantity is measured in
 
 
 def question_type(question: str) -> QuestionType:
@@ -110,8 +142,22 @@ def question_type(question: str) -> QuestionType:
             focus = tuple(terms(noun.group(1)))
     elif kind == NAME and (match := _WHICH.search(question)):
         focus = tuple(terms(_noun_group(match.group(1))))
-    place = bool(re.match(r"\s*where\b", question, re.I))
-    return QuestionType(kind, focus, kind in (NAME, OTHER) and _asks_for_several(question), place)
+    place = bool(re.match(r"\s*where\b", question, re.I)) or (
+        kind == NAME and bool(set(focus[-1:]) & _place_terms())
+    )
+    grain = "year" if _YEAR_Q.search(question) else "day" if _DAY_Q.search(question) else None
+    unit = (
+        next((name for name, pattern in _UNIT_Q if pattern.search(question)), None)
+        if kind == QUANTITY
+        else None
+    )
+    wants_list = kind in (NAME, OTHER) and _asks_for_several(question)
+    return QuestionType(kind, focus, wants_list, place, grain if kind == DATE else None, unit)
+
+
+@lru_cache(maxsize=1)
+def _place_terms() -> frozenset[str]:
+    return frozenset(terms(_PLACE_NOUNS))
 
 
 def _noun_group(words: str) -> str:
@@ -170,6 +216,14 @@ def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[in
     else:
         return []
     spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
+    if kind in (NAME, QUANTITY):
+        # "August" is a date, not a name; the 5 of "September 5" counts nothing
+        dates = [(m.start(), m.end()) for m in DATE_RE.finditer(text)]
+        if kind == NAME:
+            spans = [(s, e) for s, e in spans if not _CALENDAR_WORD.fullmatch(text[s:e])]
+        else:
+            spans = [(s, e) for s, e in spans if not any(ds <= s < de for ds, de in dates)]
+            spans = [(s, e) for s, e in spans if not _designation(text, s)]
     if kind == NAME:
         spans = [_drop_leading_function_words(text, s, e) for s, e in spans]
         # "Interestingly, ..." / "However, ...": capitalised only because it opens the sentence
@@ -178,6 +232,20 @@ def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[in
     if kind == QUANTITY:
         spans = [_with_unit(text, s, e) for s, e in spans]
     return spans
+
+
+_DESIGNATION = re.compile(r"(?<![.?!:;]\s)\b[A-Z][\w-]*\s$")
+
+
+def _designation(text: str, start: int) -> bool:
+    """'Type 12', 'Global Thunder 23': a number right after a capitalised word names a model, not a count."""
+    before = text[max(0, start - 30) : start]
+    match = _DESIGNATION.search(before)
+    return (
+        bool(match)
+        and match.start() + max(0, start - 30) > 0
+        and not _CALENDAR_WORD.fullmatch(match.group(0).strip())
+    )
 
 
 def _drop_leading_function_words(text: str, start: int, end: int) -> tuple[int, int]:
@@ -213,7 +281,8 @@ def _near(text: str, start: int, end: int, wanted: set[str], window: int = 60) -
     return len(wanted & set(terms(around))) / len(wanted)
 
 
-_PLACE_PREPOSITION = re.compile(r"\b(?:in|at|from|to|near|into|of)\s+$", re.I)
+# "in Brest", "to neighboring Lithuania", "in the Kaliningrad region"
+_PLACE_PREPOSITION = re.compile(r"\b(?:in|at|from|to|near|into|of)\s+(?:[a-z][\w-]*\s+){0,2}$", re.I)
 
 
 def _named_in(term: str, q_terms: set[str]) -> bool:
@@ -237,7 +306,7 @@ def _adjacency(text: str, start: int, end: int, wanted: set[str]) -> float:
 
 
 _APPOSITION = re.compile(r"(?:\s*,\s*(?:a|an|the)\b)?((?:\s+[\w'’-]+){1,5})")
-_TITLE_BEFORE = re.compile(r"((?:[\w'’-]+\s+){1,3})$")
+_TITLE_BEFORE = re.compile(r"((?:[a-z][\w'’-]*\s+){1,3})$")  # lower-case: "analyst", not "Air Base in"
 _COORDINATOR = re.compile(r"\b(?:and|or|but)\b", re.I)
 
 
@@ -269,6 +338,19 @@ def _merge_lists(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
     return merged
 
 
+def _shape(qtype: QuestionType, span: str) -> float:
+    """1 when the span has the precision or unit the question asks for, -1 when it clearly lacks it."""
+    if qtype.grain == "day":
+        return 1.0 if _HAS_DAY.search(span) else -1.0
+    if qtype.grain == "year":
+        return 1.0 if _HAS_YEAR.search(span) else 0.0
+    if qtype.unit is not None:
+        return 1.0 if _UNITS[qtype.unit].search(span) else 0.0
+    if qtype.wants_list:
+        return 1.0 if re.search(r",|\band\b|\bor\b", span) else 0.0
+    return 0.0
+
+
 def extract(
     question: str,
     passages: list[Passage],
@@ -277,7 +359,20 @@ def extract(
     draft_weight: float = 0.1,
     relevance_weight: float = 3.0,
 ) -> Span | None:
-    """The best typed span in the most relevant sentences, or None when none fits.
+    """The best typed span in the most relevant sentences, or None when none fits."""
+    ranked = rank_spans(question, passages, draft, max_sentences, draft_weight, relevance_weight)
+    return ranked[0] if ranked else None
+
+
+def rank_spans(
+    question: str,
+    passages: list[Passage],
+    draft: str = "",
+    max_sentences: int = 5,
+    draft_weight: float = 0.1,
+    relevance_weight: float = 3.0,
+) -> list[Span]:
+    """Every typed span in the most relevant sentences, best first.
 
     The sentence's relevance dominates the score (`relevance_weight`); nearness
     to the question's words, the focus noun and agreement with the model's
@@ -309,19 +404,13 @@ def extract(
                 - 0.3 * (len(named) / len(span_terms))  # half-named in the question
                 # the focus noun inside or beside the span: "two battalions" for "how many battalions",
                 # "Baranovichi Air Base" for "which air base", "Song Zhongping, a ... military expert"
-                + 0.3 * bool(head & span_terms)
+                + 0.3 * any(_named_in(h, span_terms) for h in head)  # Organisation ~ Organization
                 + 0.3 * bool(qtype.kind == NAME and head & set(terms(_beside(text, s, e))))
-                + 0.1 * bool(qtype.place and _PLACE_PREPOSITION.search(text[max(0, s - 6) : s]))
+                + 0.25 * bool(qtype.place and _PLACE_PREPOSITION.search(text[max(0, s - 30) : s]))
+                + 0.3 * _shape(qtype, text[s:e])
                 + draft_weight * (len(novel & draft_terms) / len(novel))
             )
             ranked.append(
                 Span(passage, sentence, sentence.start + s, sentence.start + e, text[s:e].strip(" ,;:"), score)
             )
-    if not ranked:
-        return None
-    return max(ranked, key=lambda span: span.score)
-
-
-def best_sentence(passages: list[Passage]) -> tuple[Passage, Sentence] | None:
-    ranked = ranked_sentences(passages)
-    return ranked[0] if ranked else None
+    return sorted(ranked, key=lambda span: -span.score)

@@ -17,15 +17,17 @@ from contextlib import contextmanager
 from . import store
 from .config import Settings
 from .embedding import Embedder
-from .evidence import Passage, ranked_sentences, select_passages
-from .extraction import OTHER, best_sentence, extract, question_type
+from .evidence import Passage, Sentence, ranked_sentences, select_passages
+from .extraction import OTHER, question_type, rank_spans
 from .generation import GenerationSettings, Generator
+from .grounding import context_of, missing_names
 from .prompting import format_passages, load_fragment, load_template
 from .records import Answer, Citation, Hit
 from .retrieval import RetrievalSettings, Retriever
 
 ABSTAIN = "The documents do not say."
 MAX_ANSWER_WORDS = 50
+MAX_CANDIDATES = 8  # answer candidates checked for grounding before abstaining
 # One line, no brackets: the model cannot fake citations or ramble past a newline.
 ANSWER_GRAMMAR = r"""root ::= [^\n\[\]] [^\n\[\]]*"""
 
@@ -58,16 +60,29 @@ class Pipeline:
             )
         self.embedder = embedder or Embedder(settings.embedding_model, batch_size=settings.embed_batch_size)
         self.retriever = Retriever(self.index, self.embedder)
-        self._generator = generator
+        self._generators: dict[str, Generator] = {}
+        if generator is not None:
+            self._generators[settings.model] = generator
         self.template = load_template(settings.prompts_dir, "answer")
         self.passage_fragment = load_fragment(settings.prompts_dir, "passage")
 
     @property
     def generator(self) -> Generator:
-        if self._generator is None:
-            s = self.settings
-            self._generator = Generator(s.model, n_ctx=s.n_ctx, n_threads=s.n_threads, seed=s.seed)
-        return self._generator
+        """The configured answer model, loaded on first use."""
+        return self.generator_for(self.settings)
+
+    def generator_for(self, settings: Settings) -> Generator:
+        """The answer model `settings` names; each one is loaded once and kept."""
+        if settings.model not in self._generators:
+            self._generators[settings.model] = Generator(
+                settings.model, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=settings.seed
+            )
+        return self._generators[settings.model]
+
+    def reload(self) -> None:
+        """Pick up the index version an ingest just wrote, keeping the loaded models."""
+        index = store.load(self.settings.index_dir)
+        self.index, self.retriever = index, Retriever(index, self.embedder)
 
     # ------------------------------------------------------------ stages
 
@@ -88,17 +103,19 @@ class Pipeline:
         )
         return self.retriever.search(question, rs, query_vec)
 
-    def build_prompt(self, question: str, passages: list[Passage]) -> str:
+    def build_prompt(self, question: str, passages: list[Passage], settings: Settings | None = None) -> str:
         """The chat prompt, dropping trailing passages until it fits the context window."""
-        budget = self.settings.n_ctx - self.settings.max_answer_tokens - 8
+        settings = settings or self.settings
+        generator = self.generator_for(settings)
+        budget = settings.n_ctx - settings.max_answer_tokens - 8
         for keep in range(len(passages), 0, -1):
-            block = format_passages(self.passage_fragment, _excerpts(passages[:keep], self.settings.prompt_sentences))
+            block = format_passages(self.passage_fragment, _excerpts(passages[:keep], settings.prompt_sentences))
             system, user = self.template.render(passages=block, question=question)
-            prompt = self.generator.format_chat(system, user)
-            if self.generator.count_tokens(prompt) <= budget:
+            prompt = generator.format_chat(system, user)
+            if generator.count_tokens(prompt) <= budget:
                 return prompt
         raise QuestionError(
-            f"the question does not fit the model's context of {self.settings.n_ctx} tokens; shorten it"
+            f"the question does not fit the model's context of {settings.n_ctx} tokens; shorten it"
         )
 
     # ------------------------------------------------------------ the whole path
@@ -122,7 +139,7 @@ class Pipeline:
         if best < settings.abstain_threshold:
             return _finish(answer, timings)
         with _timed(timings, "prompt"):
-            prompt = self.build_prompt(question, passages)
+            prompt = self.build_prompt(question, passages, settings)
         with _timed(timings, "generate"):
             gen = GenerationSettings(
                 max_tokens=settings.max_answer_tokens,
@@ -130,7 +147,7 @@ class Pipeline:
                 grammar=ANSWER_GRAMMAR,
             )
             pieces = []
-            for piece in self.generator.stream(prompt, gen):
+            for piece in self.generator_for(settings).stream(prompt, gen):
                 pieces.append(piece)
                 if on_token is not None:
                     on_token(piece)
@@ -141,25 +158,16 @@ class Pipeline:
         return _finish(answer, timings)
 
     def _settle(self, answer: Answer, question: str, passages: list[Passage], draft: str, settings: Settings) -> None:
-        """Turn the draft into a verbatim, cited answer, or leave the abstention in place."""
-        span = extract(
-            question,
-            passages,
-            draft,
-            max_sentences=settings.extract_sentences,
-            draft_weight=settings.draft_weight,
-            relevance_weight=settings.relevance_weight,
-        )
-        if span is not None and span.sentence.relevance >= settings.abstain_threshold:
-            text, support, passage = span.text, span.sentence, span.passage
-        elif question_type(question).kind == OTHER:
-            found = best_sentence(passages)
-            if found is None or found[1].relevance < settings.abstain_threshold:
-                return
-            passage, support = found
-            text = _clip_words(support.text, MAX_ANSWER_WORDS)
-        else:
+        """Turn the draft into a verbatim, cited answer, or leave the abstention in place.
+
+        Candidates are tried best first; one whose context lacks a name the
+        question mentions answers another question (rag/grounding.py) and is
+        passed over. None left means the documents do not say.
+        """
+        found = self._grounded(question, passages, draft, settings)
+        if found is None:
             return
+        text, support, passage = found
         chunk = passage.hit.chunk
         citation = Citation(
             n=passage.n,
@@ -173,6 +181,36 @@ class Pipeline:
         answer.answer = f"{text.rstrip(' .;,')} [{passage.n}]"
         answer.citations = [citation]
         answer.abstained = False
+
+    def _grounded(
+        self, question: str, passages: list[Passage], draft: str, settings: Settings
+    ) -> tuple[str, Sentence, Passage] | None:
+        """The best answer text whose supporting sentence is relevant and whose context is on topic."""
+        spans = rank_spans(
+            question,
+            passages,
+            draft,
+            max_sentences=settings.extract_sentences,
+            draft_weight=settings.draft_weight,
+            relevance_weight=settings.relevance_weight,
+        )
+        if spans or question_type(question).kind != OTHER:
+            candidates = [(span.text, span.sentence, span.passage) for span in spans]
+        else:
+            candidates = [
+                (_clip_words(sentence.text, MAX_ANSWER_WORDS), sentence, passage)
+                for passage, sentence in ranked_sentences(passages)
+            ]
+        for text, sentence, passage in candidates[:MAX_CANDIDATES]:
+            if sentence.relevance < settings.abstain_threshold:
+                continue
+            doc = self.index.documents[passage.hit.chunk.doc_id]
+            context = context_of(
+                doc.text, (passage.hit.chunk.start, passage.hit.chunk.end), (sentence.start, sentence.end)
+            )
+            if not missing_names(question, context):
+                return text, sentence, passage
+        return None
 
 
 def _excerpts(passages: list[Passage], limit: int) -> list[tuple[int, str, str]]:

@@ -53,3 +53,37 @@ def test_name_candidates_drop_sentence_initial_function_words() -> None:
 def test_enumerations_answer_list_questions() -> None:
     text = "China studies tactics such as hybrid warfare, drone operations, and urban assault methods, insights which matter."
     assert _texts(NAME, text, wants_list=True) == ["hybrid warfare, drone operations, and urban assault methods"]
+
+
+def test_date_ranges_are_one_candidate() -> None:
+    text = "The exercises would take place from August 30 to September 5 and end in 2022."
+    assert _texts(DATE, text) == ["August 30 to September 5", "2022"]
+
+
+def test_months_are_not_names_and_designations_are_not_counts() -> None:
+    assert "August" not in _texts(NAME, "Li Shangfu arrived in Belarus on August 16 for a visit.")
+    found = _texts(QUANTITY, "Mitsubishi is developing Type 12 missiles; the fleet checked 12 ships on September 5.")
+    assert found == ["12 ships"]  # not the 12 of "Type 12", nor the 5 of a date
+
+
+@pytest.mark.parametrize(
+    "question, grain, unit",
+    [
+        ("On what date did Russia invade Ukraine?", "day", None),
+        ("In which year did Russia annex Crimea?", "year", None),
+        ("When did the talks start?", None, None),
+        ("How long was the official visit?", None, "duration"),
+        ("How far is the air base from Minsk?", None, "distance"),
+        ("How much did the system cost?", None, "money"),
+        ("How many troops took part?", None, None),
+    ],
+)
+def test_what_precision_or_unit_a_question_wants(question: str, grain, unit) -> None:
+    qtype = question_type(question)
+    assert (qtype.grain, qtype.unit) == (grain, unit)
+
+
+def test_place_questions() -> None:
+    assert question_type("To which country did she flee?").place
+    assert question_type("Where is the district headquartered?").place
+    assert not question_type("Which analyst is quoted?").place
