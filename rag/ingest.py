@@ -18,7 +18,7 @@ import numpy as np
 from . import store
 from .chunking import Chunker
 from .config import Settings
-from .loading import load_folder
+from .loading import LOADER_VERSION, load_folder
 from .records import Chunk, Document
 
 
@@ -74,7 +74,7 @@ def ingest(
     with store.lock(index_dir):
         documents, report.warnings = load_folder(folder)
         chunker = make_chunker(settings)
-        chunker_settings = chunker.settings()
+        chunker_settings = {**chunker.settings(), "loader": LOADER_VERSION}  # what shapes the chunks
         previous = _previous(index_dir, settings, chunker_settings, rebuild, report)
 
         old_docs = previous.manifest.documents if previous else {}

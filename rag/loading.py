@@ -31,6 +31,10 @@ import trafilatura
 from rag.boilerplate import HeaderInfo, content_sections, fallback_title
 from rag.records import Document
 
+# Bump when extraction changes what text a file yields: the manifest records it,
+# and a change re-ingests everything (raw-byte hashes alone would miss it).
+LOADER_VERSION = "2-drop-hidden-html"
+
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf"})
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -160,6 +164,36 @@ def _decode_html(path: Path, data: bytes) -> str:
 # --- Extraction. ----------------------------------------------------------
 
 
+_HIDDEN_STYLE = re.compile(r"(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.I)
+
+
+def _drop_hidden(html: str) -> str:
+    """The page without elements a reader never sees (display:none, `hidden`, aria-hidden).
+
+    Hidden text is where prompt injections hide ("ignore previous
+    instructions..."); what a person cannot read on the page should not reach
+    the index or the model either. Markup lxml cannot parse is left to
+    trafilatura, which reports it.
+    """
+    from lxml import html as lxml_html
+
+    try:
+        root = lxml_html.document_fromstring(html)
+    except Exception:  # noqa: BLE001 - empty or unparsable: trafilatura decides
+        return html
+    hidden = [
+        element
+        for element in root.xpath("//*[@hidden or @aria-hidden='true' or @style]")
+        if element.get("hidden") is not None
+        or element.get("aria-hidden") == "true"
+        or _HIDDEN_STYLE.search(element.get("style") or "")
+    ]
+    for element in hidden:
+        if element.getparent() is not None:
+            element.drop_tree()
+    return lxml_html.tostring(root, encoding="unicode") if hidden else html
+
+
 def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, str | None]:
     """Main text of an HTML page, plus the title and date from its metadata."""
     html = _decode_html(path, data)
@@ -167,7 +201,7 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, str | None]
         raise LoadError(path, "no HTML markup found (corrupt or not an HTML page)")
     try:
         text = trafilatura.extract(
-            html, output_format="txt", include_comments=False, with_metadata=False
+            _drop_hidden(html), output_format="txt", include_comments=False, with_metadata=False
         )
         metadata = trafilatura.extract_metadata(html)
     except Exception as error:  # noqa: BLE001 - trafilatura/lxml raise varied errors on bad markup
