@@ -356,7 +356,28 @@ def show_config(ctx: typer.Context) -> None:
 
 
 def run() -> None:
-    app()
+    """The console script: usage errors become one `error:` line too, not a boxed usage text."""
+    try:  # typer >= 0.2x vendors click; older releases use click itself
+        from typer._click import exceptions as click_errors
+    except ImportError:  # pragma: no cover
+        from click import exceptions as click_errors
+
+    try:
+        code = app(standalone_mode=False)  # a command's typer.Exit(n) comes back as n
+    except click_errors.NoArgsIsHelpError as exc:  # bare `rag`: the help is what was asked for
+        out.print(exc.ctx.get_help() if exc.ctx else "")
+        return
+    except click_errors.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "rag"
+        message = " ".join(exc.format_message().split())
+        err.print(f"[red]error:[/red] {escape(message)} (see `{escape(command)} --help`)")
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("interrupted")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

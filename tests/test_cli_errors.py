@@ -252,3 +252,19 @@ def test_index_dir_is_a_file(rag_cli, tmp_path):
     target = tmp_path / "not-a-dir"
     target.write_text("x")
     ask(rag_cli, target, QUESTION).error_line("run `rag ingest` first")
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (("ask", "--top-k", "abc", "When?"), "--top-k"),
+        (("ask", "--bogus", "x"), "--bogus"),
+        (("ask",), "question"),
+        (("nosuch",), "nosuch"),
+        (("eval", "--limit", "0"), "--limit"),
+    ],
+)
+def test_usage_errors_are_one_line(rag_cli, args, needle) -> None:
+    result = rag_cli(*args)
+    assert result.returncode == 2
+    result.error_line(needle, "--help")
