@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import copy_docs, settings_for
 
 NOTICE = """IT security notice
