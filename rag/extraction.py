@@ -118,6 +118,7 @@ class QuestionType:
     place: bool = False  # "where ...", "which country": a name after in/at/from is likelier
     grain: str | None = None  # "day" or "year": what precision a date question asks for
     unit: str | None = None  # "duration", "distance" or "money": what a quantity is measured in
+    person: bool = False  # "who ...": a possessive ("Russia's president") is not the answer
 
 
 def question_type(question: str) -> QuestionType:
@@ -152,7 +153,8 @@ def question_type(question: str) -> QuestionType:
         else None
     )
     wants_list = kind in (NAME, OTHER) and _asks_for_several(question)
-    return QuestionType(kind, focus, wants_list, place, grain if kind == DATE else None, unit)
+    person = bool(re.match(r"\s*(?:who|whom)\b", question, re.I))
+    return QuestionType(kind, focus, wants_list, place, grain if kind == DATE else None, unit, person)
 
 
 @lru_cache(maxsize=1)
@@ -221,6 +223,8 @@ def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[in
         dates = [(m.start(), m.end()) for m in DATE_RE.finditer(text)]
         if kind == NAME:
             spans = [(s, e) for s, e in spans if not _CALENDAR_WORD.fullmatch(text[s:e])]
+            # "Ukrainian track", "Chinese troops": a demonym before a noun describes, it names no one
+            spans = [(s, e) for s, e in spans if not _DEMONYM_BEFORE_NOUN.match(text[s:e] + text[e : e + 30])]
         else:
             spans = [(s, e) for s, e in spans if not any(ds <= s < de for ds, de in dates)]
             spans = [(s, e) for s, e in spans if not _designation(text, s)]
@@ -234,6 +238,7 @@ def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[in
     return spans
 
 
+_DEMONYM_BEFORE_NOUN = re.compile(r"[A-Z][a-z]+(?:ian|ese|ish|ean|ern)\s+[a-z]")
 _DESIGNATION = re.compile(r"(?<![.?!:;]\s)\b[A-Z][\w-]*\s$")
 
 
@@ -338,14 +343,19 @@ def _merge_lists(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
     return merged
 
 
+def _has_unit(unit: str, span: str) -> bool:
+    """The span is measured in `unit`; a "how long" answer may be a length as well as a duration."""
+    if unit == "duration":
+        return bool(_UNITS["duration"].search(span) or _UNITS["distance"].search(span))
+    return bool(_UNITS[unit].search(span))
+
+
 def _shape(qtype: QuestionType, span: str) -> float:
     """1 when the span has the precision or unit the question asks for, -1 when it clearly lacks it."""
     if qtype.grain == "day":
         return 1.0 if _HAS_DAY.search(span) else -1.0
     if qtype.grain == "year":
         return 1.0 if _HAS_YEAR.search(span) else 0.0
-    if qtype.unit is not None:
-        return 1.0 if _UNITS[qtype.unit].search(span) else 0.0
     if qtype.wants_list:
         return 1.0 if re.search(r",|\band\b|\bor\b", span) else 0.0
     return 0.0
@@ -396,6 +406,10 @@ def rank_spans(
                 continue  # a span the question already names cannot be its answer
             if qtype.kind == QUANTITY and focus and not focus & span_terms and _near(text, s, e, focus, 40) == 0:
                 continue  # "how many tanks": a number far from "tanks" answers something else
+            if qtype.person and re.fullmatch(r"\S+['’]s", text[s:e].strip()):
+                continue
+            if qtype.unit is not None and not _has_unit(qtype.unit, text[s:e]):
+                continue  # "how much did it cost": 500 missiles is not a price
             named = span_terms - novel - focus
             score = (
                 relevance_weight * sentence.relevance

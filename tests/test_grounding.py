@@ -39,3 +39,15 @@ def test_a_multi_word_name_needs_one_part_nearby_and_all_parts_in_the_article() 
     li = "Li is no stranger to Moscow."
     assert missing_names("Where has Li Shangfu been?", _context(li)) == []
     assert missing_names("Where has Li Peng been?", _context(li)) == ["Li Peng"]
+
+
+def test_a_multi_word_name_must_appear_as_a_phrase() -> None:
+    text = "Drills were held in north-central China. South Korea scrambled jets. Ned Price said nothing."
+    context = context_of(text, (0, len(text)), (text.index("Ned"), len(text)))
+    assert missing_names("What did Ned Price say about North Korea?", context) == ["North Korea"]
+    assert missing_names("What did Ned Price say about South Korea?", context) == []
+
+
+def test_a_possessive_ends_a_name() -> None:
+    names = [n.text for n in question_names("When did Russia's Pacific Fleet sail?")]
+    assert names == ["Russia", "Pacific Fleet"]
