@@ -1,11 +1,15 @@
-# Two entry points: `make run` (install, index, answer) and `make test`.
+# Two entry points: `make run` (install, index, open the web UI) and `make test`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 QUESTION ?= When did Chinese troops arrive in Belarus?
 
-.PHONY: install run test test-fast ingest lint clean
+# Debian's chromium drives the browser tests (`playwright install` downloads browsers: not here).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install run ask browser test test-fast ingest lint clean bench bench-scale bench-llamaindex-venv
 
 # torch first and pinned: its CPU wheel; a bare requirement would pull a multi-GB CUDA build.
 # llama-cpp-python compiles from source (~5 min once; pip's wheel cache makes it fast after);
@@ -24,17 +28,51 @@ install: $(STAMP)
 ingest: install
 	$(BIN)/rag ingest
 
+# The web UI on http://127.0.0.1:7860 (python app.py --help for host, port, auth).
 run: ingest
+	$(BIN)/python app.py
+
+ask: ingest
 	$(BIN)/rag ask "$(QUESTION)"
 
-test: install
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		$(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+
+test: install browser
 	$(BIN)/python -m pytest
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: install
-	$(BIN)/ruff check rag tests app.py
+	$(BIN)/ruff check rag tests bench app.py
+
+# Benchmarks (bench/README.md): results in bench/results.json, summary and charts in bench/results.md.
+# `bench` runs everything but the 1M-chunk case (under 30 min on 2 cores); `bench-scale` runs that.
+# The LlamaIndex baseline runs in its own venv, which reuses this one's torch and llama-cpp-python
+# through a .pth file, so LlamaIndex's dependencies never enter the product's.
+LI_VENV := bench/.venv-llamaindex
+$(LI_VENV)/.installed: $(STAMP)
+	$(PYTHON) -m venv $(LI_VENV)
+	$(BIN)/python -c "import site; print(site.getsitepackages()[0])" \
+		> $$(ls -d $(LI_VENV)/lib/python3*/site-packages)/zz_product_venv.pth
+	$(LI_VENV)/bin/python -m pip install --quiet llama-index-core==0.14.25 \
+		llama-index-embeddings-huggingface==0.8.0 llama-index-llms-llama-cpp==0.7.0
+	touch $@
+
+bench-llamaindex-venv: $(LI_VENV)/.installed
+
+# A LlamaIndex that cannot be installed only skips that section (results.md says why).
+bench: ingest
+	-$(MAKE) --no-print-directory bench-llamaindex-venv
+	$(BIN)/python bench/run.py
+
+bench-scale: install
+	$(BIN)/python bench/run.py --sections scale-1m
 
 clean:
+	-[ -x $(BIN)/python ] && $(BIN)/python -m rag.pg_local stop index/pgdata  # a bundled PostgreSQL left running
 	rm -rf $(VENV) index/CURRENT index/v-* index/.tmp-*

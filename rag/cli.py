@@ -29,6 +29,12 @@ from rich.text import Text
 
 from .config import ConfigError, Settings, load_settings
 
+# llama.cpp, FAISS and torch run their threads on libgomp, whose idle threads spin. On a machine
+# with other work running, spinning threads wait on descheduled ones: one answer took 25-45 s
+# instead of 4-6 s here (bench/results.md). Passive waiting costs a few percent on an idle machine.
+# Set before any of them is loaded (nothing above loads them); OMP_WAIT_POLICY from the environment wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -46,9 +52,12 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from .loading import LoadError
     from .pipeline import QuestionError
     from .prompting import PromptError
+    from .remote_generation import RemoteModelError
     from .store import StoreError
+    from .vector_store import VectorStoreError
 
-    return (ConfigError, LoadError, StoreError, ModelMissingError, QuestionError, PromptError)
+    return (ConfigError, LoadError, StoreError, ModelMissingError, QuestionError, PromptError, RemoteModelError,
+            VectorStoreError)  # fmt: skip
 
 
 @contextmanager
@@ -102,7 +111,7 @@ class _RateColumn(ProgressColumn):
 
 
 class _IngestBar:
-    """Rich progress: documents done, chunks embedded, rate."""
+    """Rich progress: documents done, chunks embedded, rate, ETA."""
 
     def __init__(self, progress: Progress):
         self.progress = progress
@@ -121,6 +130,10 @@ class _IngestBar:
 
     def chunks_embedded(self, n: int) -> None:
         self.progress.advance(self.chunks, n)
+
+    def chunks_resumed(self, n: int) -> None:
+        """Vectors an interrupted ingest saved: shown as done, kept out of the rate and ETA."""
+        self.progress.reset(self.chunks, total=self._chunk_total, completed=n)
 
 
 @app.command()
@@ -143,6 +156,8 @@ def ingest(
             MofNCompleteColumn(),
             _RateColumn(),
             TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
         )
         with Progress(*columns, console=err, transient=True) as bar:
             report = run_ingest(settings, folder, rebuild=rebuild, progress=_IngestBar(bar))
@@ -179,7 +194,8 @@ def ask(
         from .generation import resolve_model
 
         resolve_model_dir(settings.embedding_model)
-        resolve_model(settings.model)
+        if settings.backend == "llama":  # backend "openai": the model lives on the server at base_url
+            resolve_model(settings.model)
         pipeline = Pipeline(settings)
         streamed = []
 
@@ -342,6 +358,35 @@ def eval_command(
         except (GoldError, BaselineError) as exc:
             err.print(f"[red]error:[/red] {escape(str(exc).splitlines()[0])}")
             raise typer.Exit(2)
+
+
+# ---------------------------------------------------------------- serve
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind."),
+    port: int | None = typer.Option(None, "--port", help="Port (default: 7860 for the UI, 8000 with --api)."),
+    auth: str | None = typer.Option(None, "--auth", metavar="USER:PASSWORD", help="Require this login."),
+    api: bool = typer.Option(False, "--api", help="Serve the HTTP API (OpenAI-compatible) instead of the UI."),
+    api_key_env: str | None = typer.Option(
+        None, "--api-key-env", metavar="NAME", help="With --api: require the key in this environment variable."
+    ),
+) -> None:
+    """Start the web UI (the same as `python app.py`), or with --api the HTTP API alone."""
+    with _errors():
+        if api:
+            from .api import serve_api
+
+            if auth:
+                raise ConfigError("--auth is the UI's login; the API takes a bearer key: --api-key-env NAME")
+
+            raise typer.Exit(serve_api(ctx.obj, host=host, port=port or 8000, api_key_env=api_key_env))
+        port = port or 7860
+        from .webui import serve as run_server
+
+        raise typer.Exit(run_server(ctx.obj, host=host, port=port, auth=auth))
 
 
 # ---------------------------------------------------------------- config

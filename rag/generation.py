@@ -1,4 +1,11 @@
-"""Local answer generation with llama-cpp-python.
+"""Answer generation: the `AnswerModel` interface and its in-process llama-cpp-python backend.
+
+Two backends implement `AnswerModel`, chosen by the `backend` setting:
+`Generator` here (the default: a GGUF loaded in this process) and
+`rag.remote_generation.OpenAIChatGenerator` (any OpenAI-compatible chat
+server). The pipeline only uses the interface: `format_chat` turns the
+system and user messages into the prompt whose `count_tokens` must fit the
+context budget, and `stream` yields the reply as it is generated.
 
 The packaged models are found inside their wheels (never downloaded);
 any other GGUF plugs in by path. The model is loaded once per process and
@@ -14,8 +21,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .embedding import ModelMissingError
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 GGUF_MAGIC = b"GGUF"
 
@@ -95,6 +106,38 @@ class GenerationSettings:
     grammar: str | None = None  # GBNF
 
 
+@runtime_checkable
+class AnswerModel(Protocol):
+    """What the pipeline (and follow-up rewriting) needs from an answer model, wherever it runs."""
+
+    name: str
+    n_ctx: int  # the context budget in tokens: the prompt plus the answer must fit
+
+    @property
+    def context_size(self) -> int: ...
+    def describe(self) -> dict[str, str]: ...  # for health checks and the UI: backend, model, where
+    def format_chat(self, system: str, user: str) -> str: ...  # the prompt `stream` takes
+    def count_tokens(self, text: str) -> int: ...
+    def stream(self, prompt: str, settings: GenerationSettings) -> Iterator[str]: ...
+    def stream_chat(self, system: str, user: str, settings: GenerationSettings) -> Iterator[str]: ...
+
+
+def load_answer_model(settings: Settings) -> AnswerModel:
+    """The answer model `settings` selects: in process (`backend = "llama"`) or a chat server."""
+    if settings.backend == "openai":
+        from .remote_generation import OpenAIChatGenerator
+
+        return OpenAIChatGenerator.from_settings(settings)
+    return Generator(settings.model, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=settings.seed)
+
+
+def answer_model_key(settings: Settings) -> tuple:
+    """Settings that name one loaded answer model: equal keys share one instance."""
+    if settings.backend == "openai":
+        return ("openai", settings.base_url, settings.remote_model, settings.api_key_env, settings.n_ctx)
+    return ("llama", settings.model)
+
+
 @lru_cache(maxsize=1)
 def _quiet_llama_logs() -> None:
     """Route llama.cpp's C-level logging to nowhere; errors still raise in Python."""
@@ -135,8 +178,18 @@ class Generator:
         self._lock = threading.Lock()
         self._grammars: dict[str, object] = {}
 
+    @property
+    def context_size(self) -> int:
+        return self.n_ctx
+
+    def describe(self) -> dict[str, str]:
+        return {"backend": "llama", "model": self.name, "path": str(self.path)}
+
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream_chat(self, system: str, user: str, settings: GenerationSettings) -> Iterator[str]:
+        return self.stream(self.format_chat(system, user), settings)
 
     def format_chat(self, system: str, user: str) -> str:
         """The model's own chat template (from the GGUF), or a plain fallback."""

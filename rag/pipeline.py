@@ -19,7 +19,7 @@ from .config import Settings
 from .embedding import Embedder
 from .evidence import Passage, Sentence, ranked_sentences, select_passages
 from .extraction import OTHER, question_type, rank_spans
-from .generation import GenerationSettings, Generator
+from .generation import AnswerModel, GenerationSettings, answer_model_key, load_answer_model
 from .grounding import context_of, missing_names
 from .prompting import format_passages, load_fragment, load_template
 from .records import Answer, Citation, Hit
@@ -50,7 +50,9 @@ def check_question(question: str, max_chars: int) -> str:
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, generator: Generator | None = None, embedder: Embedder | None = None):
+    def __init__(
+        self, settings: Settings, generator: AnswerModel | None = None, embedder: Embedder | None = None
+    ):
         self.settings = settings
         self.index = store.load(settings.index_dir)
         if self.index.manifest.embedding_model != settings.embedding_model:  # before loading a model
@@ -59,30 +61,33 @@ class Pipeline:
                 f"not {settings.embedding_model}; rebuild it with `rag ingest --rebuild`"
             )
         self.embedder = embedder or Embedder(settings.embedding_model, batch_size=settings.embed_batch_size)
-        self.retriever = Retriever(self.index, self.embedder)
-        self._generators: dict[str, Generator] = {}
+        self.retriever = Retriever(self.index, self.embedder, settings)  # settings: the vector store
+        self._generators: dict[tuple, AnswerModel] = {}
         if generator is not None:
-            self._generators[settings.model] = generator
+            self._generators[answer_model_key(settings)] = generator
         self.template = load_template(settings.prompts_dir, "answer")
         self.passage_fragment = load_fragment(settings.prompts_dir, "passage")
 
     @property
-    def generator(self) -> Generator:
+    def generator(self) -> AnswerModel:
         """The configured answer model, loaded on first use."""
         return self.generator_for(self.settings)
 
-    def generator_for(self, settings: Settings) -> Generator:
-        """The answer model `settings` names; each one is loaded once and kept."""
-        if settings.model not in self._generators:
-            self._generators[settings.model] = Generator(
-                settings.model, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=settings.seed
-            )
-        return self._generators[settings.model]
+    def generator_for(self, settings: Settings) -> AnswerModel:
+        """The answer model `settings` selects (backend, model); each one is loaded once and kept.
+
+        `backend = "llama"` loads the GGUF `model` in this process; `backend = "openai"`
+        talks to the chat server at `base_url` (rag/remote_generation.py).
+        """
+        key = answer_model_key(settings)
+        if key not in self._generators:
+            self._generators[key] = load_answer_model(settings)
+        return self._generators[key]
 
     def reload(self) -> None:
         """Pick up the index version an ingest just wrote, keeping the loaded models."""
         index = store.load(self.settings.index_dir)
-        self.index, self.retriever = index, Retriever(index, self.embedder)
+        self.index, self.retriever = index, Retriever(index, self.embedder, self.settings)
 
     # ------------------------------------------------------------ stages
 
@@ -104,7 +109,12 @@ class Pipeline:
         return self.retriever.search(question, rs, query_vec)
 
     def build_prompt(self, question: str, passages: list[Passage], settings: Settings | None = None) -> str:
-        """The chat prompt, dropping trailing passages until it fits the context window."""
+        """The chat prompt, dropping trailing passages until it fits the context window.
+
+        The prompt is whatever the answer model's `format_chat` makes of the system and
+        user messages: the templated text for the in-process model, the messages
+        themselves for a chat server; its `count_tokens` measures it against `n_ctx`.
+        """
         settings = settings or self.settings
         generator = self.generator_for(settings)
         budget = settings.n_ctx - settings.max_answer_tokens - 8

@@ -30,18 +30,18 @@ class RetrievalSettings:
 
 
 class Retriever:
-    def __init__(self, index: IndexData, embedder: Embedder):
+    def __init__(self, index: IndexData, embedder: Embedder, settings=None):
         self.index = index
         self.embedder = embedder
+        # issue 9 part 2 hook: dense search in FAISS (default) or PostgreSQL/pgvector (rag/vector_store.py)
+        from .vector_store import open_vector_store
+
+        self.dense = open_vector_store(index, settings)
 
     # -- the two base rankings: (row, score) best first
 
     def _dense_ranking(self, query_vec: np.ndarray, depth: int) -> list[tuple[int, float]]:
-        if self.index.faiss_index.ntotal == 0:
-            return []
-        depth = min(depth, self.index.faiss_index.ntotal)
-        scores, rows = self.index.faiss_index.search(query_vec[None, :].astype(np.float32), depth)
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+        return self.dense.search(query_vec, depth)
 
     def _bm25_scores(self, query: str) -> np.ndarray:
         tokens = tokenize([query])[0]
@@ -51,12 +51,16 @@ class Retriever:
 
     @staticmethod
     def _top(scores: np.ndarray, depth: int) -> list[tuple[int, float]]:
-        depth = min(depth, len(scores))
+        # Only chunks sharing a term with the query score above 0: select among those, not among
+        # every chunk (at 1M chunks, partitioning the whole array was most of a BM25 query's time).
+        rows = np.flatnonzero(scores > 0)
+        depth = min(depth, len(rows))
         if depth == 0:
             return []
-        rows = np.argpartition(-scores, depth - 1)[:depth]
+        if len(rows) > depth:
+            rows = rows[np.argpartition(-scores[rows], depth - 1)[:depth]]
         rows = rows[np.argsort(-scores[rows], kind="stable")]
-        return [(int(r), float(scores[r])) for r in rows if scores[r] > 0]
+        return [(int(r), float(scores[r])) for r in rows]
 
     # -- public API
 

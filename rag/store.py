@@ -4,13 +4,20 @@ Layout of an index directory:
 
     CURRENT               name of the live version directory (switched atomically)
     v-<stamp>/            one complete, immutable version
-        manifest.json     embedding model, dimension, chunker settings, hash per document
-        vectors.faiss     FAISS inner-product index over normalised embeddings
-        vectors.npy       the same vectors, reused by incremental re-ingest
+        manifest.json     embedding model, dimension, chunker settings, hash per document,
+                          vector index spec (kind and parameters; absent in older indexes: flat)
+        vectors.faiss     FAISS inner-product index over normalised embeddings: exact (Flat),
+                          HNSW or IVF-PQ by collection size (rag/vector_index.py)
+        vectors.npy       the vectors, reused by incremental re-ingest and IVF-PQ re-ranking
         chunks.jsonl      one Chunk per line, in vector order
         documents.jsonl   one Document per line (full text, for citations and the article view)
         bm25/             bm25s index over the chunk texts
     .lock                 held by the one ingest allowed at a time
+    .checkpoint/          embeddings of an ingest in progress (rag/checkpoint.py), so a killed
+                          ingest resumes; removed once a version is live
+
+vectors.faiss, vectors.npy and the BM25 arrays are memory-mapped on load: a
+large index is paged in as queries touch it, not read whole.
 
 A version is written under a temporary name, fsynced, renamed, and only then
 named in CURRENT (os.replace): a process killed at any point leaves the
@@ -34,10 +41,12 @@ from typing import Any
 import numpy as np
 
 from .records import Chunk, Document
+from .vector_index import IndexSpec, VectorIndex
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+CHECKPOINT = ".checkpoint"
 
 
 class StoreError(Exception):
@@ -65,6 +74,8 @@ class Manifest:
     n_chunks: int
     format: int = FORMAT_VERSION
     created: float = field(default_factory=time.time)
+    # what vectors.faiss holds (IndexSpec.as_dict); an index written before this field is flat
+    vector_index: dict[str, Any] = field(default_factory=lambda: {"kind": "flat"})
 
     def compatible_with(self, embedding_model: str, chunker: dict[str, Any]) -> str | None:
         """Why this index cannot be updated incrementally, or None if it can."""
@@ -88,6 +99,7 @@ class IndexData:
     faiss_index: Any
     bm25: Any
     path: Path
+    dense: VectorIndex  # top-k search over faiss_index (with exact re-ranking where it is approximate)
 
     def chunks_of(self, doc_id: str) -> list[int]:
         return [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
@@ -153,12 +165,22 @@ def load(index_dir: Path) -> IndexData:
     return _load_version(index_dir, current_version(index_dir))
 
 
+_FAISS_TYPES = {"flat": ("IndexFlatIP", "IndexFlat"), "hnsw": ("IndexHNSWFlat",), "ivfpq": ("IndexIVFPQ",)}
+
+
 def _load_version(index_dir: Path, version: Path | None) -> IndexData:
     import bm25s
-    import faiss
+
+    from . import vector_index
 
     manifest = read_manifest(index_dir, version)
     assert version is not None
+    if manifest.format != FORMAT_VERSION:
+        raise _corrupt(index_dir, f"index format {manifest.format} is not {FORMAT_VERSION}")
+    try:
+        spec = IndexSpec.from_dict(manifest.vector_index)
+    except (TypeError, ValueError, AttributeError):
+        raise _corrupt(index_dir, "unknown vector index in the manifest") from None
     try:
         chunks = [Chunk(**json.loads(line)) for line in _lines(version / "chunks.jsonl")]
         documents = {}
@@ -167,8 +189,9 @@ def _load_version(index_dir: Path, version: Path | None) -> IndexData:
             raw["sections"] = tuple(tuple(s) for s in raw["sections"])
             documents[raw["doc_id"]] = Document(**raw)
         vectors = np.load(version / "vectors.npy", mmap_mode="r")
-        faiss_index = faiss.read_index(str(version / "vectors.faiss"))
-        bm25 = bm25s.BM25.load(str(version / "bm25"), mmap=False)
+        vector_index.advise_random(vectors)
+        faiss_index = vector_index.read(version / "vectors.faiss")
+        bm25 = bm25s.BM25.load(str(version / "bm25"), mmap=True, show_progress=False)
     except Exception as exc:  # noqa: BLE001 - every failure here means the same thing to the user
         raise _corrupt(index_dir, f"{type(exc).__name__} while reading {version.name}") from None
     # shape first: a 0-d/1-d vectors.npy must not raise IndexError in the count check
@@ -176,10 +199,13 @@ def _load_version(index_dir: Path, version: Path | None) -> IndexData:
         raise _corrupt(index_dir, "vector dimension disagrees with the manifest")
     if not (len(chunks) == manifest.n_chunks == faiss_index.ntotal == vectors.shape[0]):
         raise _corrupt(index_dir, "chunk, vector and manifest counts disagree")
+    if type(faiss_index).__name__ not in _FAISS_TYPES[spec.kind]:
+        raise _corrupt(index_dir, f"vectors.faiss is not the {spec.kind} index the manifest names")
     missing = {c.doc_id for c in chunks} - documents.keys()
     if missing:
         raise _corrupt(index_dir, f"chunks refer to unknown documents {sorted(missing)[:3]}")
-    return IndexData(manifest, chunks, vectors, documents, faiss_index, bm25, version)
+    dense = VectorIndex(faiss_index, vectors, spec)
+    return IndexData(manifest, chunks, vectors, documents, faiss_index, bm25, version, dense)
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -192,14 +218,11 @@ def _lines(path: Path) -> Iterator[str]:
 # ---------------------------------------------------------------- writing
 
 
-def build_faiss(vectors: np.ndarray):
-    """Exact inner-product search; vectors are normalised, so scores are cosines."""
-    import faiss
+def build_faiss(vectors: np.ndarray, spec: IndexSpec | None = None):
+    """The vector index `spec` names (exact by default); vectors are normalised, so scores are cosines."""
+    from . import vector_index
 
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
+    return vector_index.build(vectors, spec or IndexSpec("flat"))
 
 
 def build_bm25(texts: list[str]):
@@ -222,6 +245,7 @@ def write(
     """Write a complete new version and make it live atomically."""
     import faiss
 
+    spec = IndexSpec.from_dict(manifest.vector_index)
     index_dir.mkdir(parents=True, exist_ok=True)
     staging = index_dir / f".tmp-{uuid.uuid4().hex[:12]}"
     staging.mkdir()
@@ -230,7 +254,7 @@ def write(
         _write_lines(staging / "chunks.jsonl", (asdict(c) for c in chunks))
         _write_lines(staging / "documents.jsonl", (asdict(d) for d in documents))
         np.save(staging / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-        faiss.write_index(build_faiss(vectors), str(staging / "vectors.faiss"))
+        faiss.write_index(build_faiss(vectors, spec), str(staging / "vectors.faiss"))
         build_bm25([c.text for c in chunks]).save(str(staging / "bm25"), show_progress=False)
         _fsync_tree(staging)
         final = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
@@ -249,7 +273,12 @@ def write(
 
 
 def prune(index_dir: Path) -> None:
-    """Remove versions that are not live and staging left by killed processes."""
+    """Remove versions that are not live, staging left by killed processes, and the ingest checkpoint.
+
+    Called with the lock held, once the live version is current: a checkpoint
+    is only worth keeping while its ingest has not finished.
+    """
+    shutil.rmtree(index_dir / CHECKPOINT, ignore_errors=True)
     live = current_version(index_dir)
     for entry in index_dir.iterdir():
         if entry.is_dir() and (entry.name.startswith(".tmp-") or entry.name.startswith("v-")):

@@ -165,3 +165,110 @@ def rag_cli(cli_env, tmp_path):
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+# ---------------------------------------------------------------- the web UI
+
+# An article whose title and text carry markup: the UI must show it as text, never run it.
+XSS_DOC = (
+    "zorblat_festival.txt",
+    '<img src=x onerror="window.__xss=1"> Zorblat festival report ${7*7} {{constructor}}\n'
+    "The Zorblat festival was held on March 3 in the town of Kelvane. <script>window.__xss=2</script>\n"
+    'Organisers said <img src=x onerror="window.__xss=3"> more than 4,000 visitors attended the Zorblat '
+    "festival, a record.\n",
+)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def clean_env(config: Path, **extra: str) -> dict[str, str]:
+    """The caller's environment without RAG_* settings, offline, with an empty config file."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(
+        RAG_CONFIG=str(config),
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        GRADIO_ANALYTICS_ENABLED="False",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        **extra,
+    )
+    return env
+
+
+@dataclass(frozen=True)
+class UiServer:
+    url: str
+    collection: Path
+    index_dir: Path
+    log: Path
+    pid: int = 0
+
+
+@pytest.fixture(scope="session")
+def ui_server(tmp_path_factory, base_index, embedder):
+    """`python app.py` as a real subprocess on a free loopback port, over a private copy of the index.
+
+    The collection is the tiny one plus XSS_DOC; tests may add and remove
+    documents (only their own). Stopped at the end of the session.
+    """
+    import time
+    import urllib.request
+
+    from rag.ingest import ingest
+
+    root = tmp_path_factory.mktemp("ui")
+    collection, index_dir = root / "collection", root / "index"
+    shutil.copytree(base_index.collection, collection)
+    shutil.copytree(base_index.index_dir, index_dir)
+    (collection / XSS_DOC[0]).write_text(XSS_DOC[1], encoding="utf-8")
+    ingest(settings_for(index_dir, collection), collection, embedder=embedder)
+    config = root / "empty.toml"
+    config.write_text("", encoding="utf-8")
+    port = free_port()
+    env = clean_env(
+        config,
+        RAG_INDEX_DIR=str(index_dir),
+        RAG_COLLECTION=str(collection),
+        GRADIO_TEMP_DIR=str(root / "gradio-tmp"),
+        # One llama.cpp thread: on a CI machine shared with other jobs, two spinning threads on
+        # two cores slow generation down by orders of magnitude.
+        RAG_N_THREADS="1",
+    )
+    log = root / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "--port", str(port)],
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 300
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the UI server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the UI server did not answer within 300 s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield UiServer(url, collection, index_dir, log, proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

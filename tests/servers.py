@@ -1,0 +1,110 @@
+"""Real server processes for the tests: started on a free loopback port, stopped afterwards.
+
+- `llama_server()`: llama-cpp-python's own OpenAI-compatible server
+  (`python -m llama_cpp.server`) serving the packaged SmolLM2 GGUF.
+- `rag_api_server()`: `rag serve --api` over a given index and collection.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, clean_env, free_port
+
+START_TIMEOUT = 300  # seconds: CI machines are shared, loading is slow there
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str  # the API root, ending in /v1
+    port: int
+    log: Path
+    process: subprocess.Popen
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+
+@contextmanager
+def running(cmd: list[str], env: dict[str, str], cwd: Path, port: int, ready_path: str, log: Path,
+            name: str, headers: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start `cmd`, wait until GET ready_path answers 200, yield, then stop it (terminate, then kill)."""
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server = Server(f"http://127.0.0.1:{port}/v1", port, log, proc)
+    deadline = time.monotonic() + START_TIMEOUT
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"{name} exited with {proc.returncode}:\n{server.log_tail()}")
+            try:
+                ready = urllib.request.Request(f"http://127.0.0.1:{port}{ready_path}", headers=headers or {})
+                with urllib.request.urlopen(ready, timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} did not answer within {START_TIMEOUT} s:\n{server.log_tail()}")
+            time.sleep(0.5)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def llama_server(root: Path, api_key: str | None = None) -> Iterator[Server]:
+    """`python -m llama_cpp.server` with the packaged SmolLM2 GGUF, one thread, on loopback.
+
+    With `api_key`, the server refuses requests without `Authorization: Bearer <api_key>`.
+    """
+    from rag.generation import resolve_model
+
+    port = free_port()
+    cmd = [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(resolve_model("smollm2")),
+        "--model_alias", "smollm2",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--n_ctx", "2048",
+        # one thread: on a CI machine shared with other jobs, spinning threads slow generation down a lot
+        "--n_threads", "1", "--n_threads_batch", "1",
+    ]
+    headers = {}
+    if api_key:
+        cmd += ["--api_key", api_key]
+        headers["Authorization"] = f"Bearer {api_key}"
+    with running(cmd, clean_env(root / "none.toml"), root, port, "/v1/models", root / "llama-server.log",
+                 "llama_cpp.server", headers) as server:
+        yield server
+
+
+@contextmanager
+def rag_api_server(root: Path, index_dir: Path, collection: Path, *extra_args: str,
+                   **env: str) -> Iterator[Server]:
+    """`rag serve --api` as a real subprocess over `index_dir`, with an empty config file."""
+    config = root / "empty.toml"
+    config.write_text("", encoding="utf-8")
+    port = free_port()
+    full_env = clean_env(
+        config, RAG_INDEX_DIR=str(index_dir), RAG_COLLECTION=str(collection), RAG_N_THREADS="1", **env
+    )
+    cmd = [sys.executable, "-m", "rag.cli", "serve", "--api", "--port", str(port), *extra_args]
+    with running(cmd, full_env, root, port, "/healthz", root / "api-server.log", "rag serve --api") as server:
+        yield server
+
+
+__all__ = ["ROOT", "Server", "llama_server", "rag_api_server", "running"]
