@@ -68,11 +68,22 @@ def questions() -> list[str]:
 
 
 def child_result(cmd: list[str], env: dict | None = None) -> tuple[dict, dict]:
-    """Run a child; (its RESULT json, {wall_s, user_s, sys_s, maxrss_mb}) as the kernel accounts it (wait4)."""
+    """Run a child; (its RESULT json, {wall_s, user_s, sys_s, maxrss_mb}).
+
+    CPU times come from wait4. The peak RSS does not: Linux starts a forked
+    child's ru_maxrss at its parent's RSS (this process holds models), so the
+    child's own high-water mark (VmHWM) is sampled while it runs.
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        peak = 0.0
+        while True:
+            peak = max(peak, _vm_hwm_mb(proc.pid))
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(0.02)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -82,7 +93,18 @@ def child_result(cmd: list[str], env: dict | None = None) -> tuple[dict, dict]:
         raise RuntimeError(f"{' '.join(map(str, cmd[:3]))} failed ({proc.returncode}):\n{stderr[-3000:]}")
     line = next((line for line in stdout.splitlines() if line.startswith("RESULT ")), None)
     result = json.loads(line[len("RESULT ") :]) if line else {"stdout": stdout[-2000:]}
-    return result, {"wall_s": wall, "user_s": usage.ru_utime, "sys_s": usage.ru_stime, "maxrss_mb": usage.ru_maxrss / 1024}
+    return result, {"wall_s": wall, "user_s": usage.ru_utime, "sys_s": usage.ru_stime, "maxrss_mb": peak}
+
+
+def _vm_hwm_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 # ---------------------------------------------------------------- ingest

@@ -13,12 +13,12 @@ is not answered: that is the main abstention signal.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from .evidence import Passage, Sentence, ranked_sentences, stop_words, terms
+from .grounding import same_word
 
 # ------------------------------------------------------------ answer types
 
@@ -290,17 +290,6 @@ def _near(text: str, start: int, end: int, wanted: set[str], window: int = 60) -
 _PLACE_PREPOSITION = re.compile(r"\b(?:in|at|from|to|near|into|of)\s+(?:[a-z][\w-]*\s+){0,2}$", re.I)
 
 
-def _named_in(term: str, q_terms: set[str]) -> bool:
-    """The question names `term`, allowing demonym variants (China/Chinese, Russia/Russian)."""
-    if term in q_terms:
-        return True
-    for q in q_terms:
-        common = len(os.path.commonprefix([term, q]))
-        if common >= 4 and common >= min(len(term), len(q)) - 1:
-            return True
-    return False
-
-
 def _adjacency(text: str, start: int, end: int, wanted: set[str]) -> float:
     """1 when a question word touches the span, falling off with the distance in words."""
     before = re.findall(r"\w[\w'’-]*", text[:start])
@@ -361,19 +350,6 @@ def _shape(qtype: QuestionType, span: str) -> float:
     return 0.0
 
 
-def extract(
-    question: str,
-    passages: list[Passage],
-    draft: str = "",
-    max_sentences: int = 5,
-    draft_weight: float = 0.1,
-    relevance_weight: float = 3.0,
-) -> Span | None:
-    """The best typed span in the most relevant sentences, or None when none fits."""
-    ranked = rank_spans(question, passages, draft, max_sentences, draft_weight, relevance_weight)
-    return ranked[0] if ranked else None
-
-
 def rank_spans(
     question: str,
     passages: list[Passage],
@@ -401,7 +377,7 @@ def rank_spans(
             spans = _merge_lists(text, spans)
         for s, e in spans:
             span_terms = set(terms(text[s:e]))
-            novel = {t for t in span_terms if not _named_in(t, q_terms)}
+            novel = {t for t in span_terms if not same_word(t, q_terms)}
             if not novel:
                 continue  # a span the question already names cannot be its answer
             if qtype.kind == QUANTITY and focus and not focus & span_terms and _near(text, s, e, focus, 40) == 0:
@@ -418,7 +394,7 @@ def rank_spans(
                 - 0.3 * (len(named) / len(span_terms))  # half-named in the question
                 # the focus noun inside or beside the span: "two battalions" for "how many battalions",
                 # "Baranovichi Air Base" for "which air base", "Song Zhongping, a ... military expert"
-                + 0.3 * any(_named_in(h, span_terms) for h in head)  # Organisation ~ Organization
+                + 0.3 * any(same_word(h, span_terms) for h in head)  # Organisation ~ Organization
                 + 0.3 * bool(qtype.kind == NAME and head & set(terms(_beside(text, s, e))))
                 + 0.25 * bool(qtype.place and _PLACE_PREPOSITION.search(text[max(0, s - 30) : s]))
                 + 0.3 * _shape(qtype, text[s:e])

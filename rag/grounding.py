@@ -68,7 +68,7 @@ def _name(words: list[str]) -> list[Name]:
     return [Name(" ".join(words), parts, acronyms)] if parts else []
 
 
-def _same_word(term: str, words: set[str]) -> bool:
+def same_word(term: str, words: set[str]) -> bool:
     """`term` or a variant of it: China/Chinese, Russia/Russian, Organisation/Organization."""
     if term in words:
         return True
@@ -84,7 +84,7 @@ def _initials(text: str) -> str:
 
 
 def _present(part: str, acronym: bool, words: set[str], initials: str) -> bool:
-    return _same_word(part, words) or (acronym and part.upper() in initials)
+    return same_word(part, words) or (acronym and part.upper() in initials)
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def _phrase_in(name: Name, context: Context) -> bool:
     n = len(name.parts)
     sequence = context.article_sequence
     for i in range(len(sequence) - n + 1):
-        if all(_same_word(part, {sequence[i + k]}) for k, part in enumerate(name.parts)):
+        if all(same_word(part, {sequence[i + k]}) for k, part in enumerate(name.parts)):
             return True
     return False
 
