@@ -16,7 +16,6 @@ import sys
 import time
 
 STARTED = time.time()  # as early as this process can tell; the parent adds its spawn time
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as rag/cli.py sets it (serve does not import rag.cli)
 
 
 def rss_mb() -> float:
@@ -81,6 +80,7 @@ def coldstart(question: str) -> dict:
         "steps_ms": steps,
         "answer_stages_ms": answer.timings,
         "answer": answer.answer,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default (spin)"),
         "torch_imported": "torch" in sys.modules,
         "sentence_transformers_imported": "sentence_transformers" in sys.modules,
         "rss_mb": rss_mb(),
@@ -109,6 +109,9 @@ def serve(n: int) -> dict:
 
 
 if __name__ == "__main__":
+    from rag.openmp import choose_wait_policy
+
+    choose_wait_policy()  # as the `rag` command does before loading anything
     command, *args = sys.argv[1:]
     result = {"coldstart": lambda: coldstart(args[0]), "serve": lambda: serve(int(args[0]))}[command]()
     print("RESULT " + json.dumps(result), flush=True)

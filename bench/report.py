@@ -134,8 +134,10 @@ def generation_md(r: dict, charts: Path) -> list[str]:
         "",
         f"Model `{r['model']}`, {r['threads']} threads; the pipeline's own prompts for {r['prompts_timed']} dev questions, "
         "each generated twice by each contender, interleaved. *raw*: `llama_cpp.Llama.create_completion` "
-        "on the same prompt (no grammar, no stop); *answer path*: `Generator.stream` with the pipeline's "
-        "grammar and stop, as `Pipeline.ask` runs it; *raw + grammar*: raw llama-cpp-python with the same grammar.",
+        "on the same prompt (no constraint, no stop); *answer path*: `Generator.stream` with the pipeline's "
+        "constraint (no newline, no brackets: a token mask, `GenerationSettings.forbid`), as `Pipeline.ask` runs it; "
+        "*raw + grammar*: raw llama-cpp-python with the same constraint as a GBNF grammar, as the answer path "
+        "ran it before the mask.",
         "",
         "| | TTFT p50 ms | tokens/s p50 | tokens p50 |",
         "|---|---|---|---|",
@@ -182,12 +184,15 @@ def coldstart_md(r: dict, charts: Path) -> list[str]:
         f"peak RSS {r['peak_rss_mb']:.0f} MB. torch imported: {r['torch_imported']}.",
         "",
     ]
-    if r.get("active_wait_runs"):
-        spun = " / ".join(f"{w['wall_s']:.1f}" for w in r["active_wait_runs"])
+    policies = r.get("wait_policy_wall_s_p50")
+    if policies:
+        loads = ", ".join(f"{w['load_average']:.1f}" for w in r["runs"])
         rows += [
-            f"The same command with libgomp's default spinning wait (`OMP_WAIT_POLICY=ACTIVE`; `rag` sets PASSIVE), "
-            f"interleaved with the runs above: {spun} s (p50 {r['active_wait_wall_s_p50']:.1f} s, "
-            f"×{r['active_wait_wall_s_p50'] / r['wall_s_p50']:.1f} the passive runs' wall time).",
+            "OpenMP wait policy (rag/openmp.py: libgomp's spinning wait on a free machine, passive waiting when "
+            f"the load average reaches the core count; load average before each run here: {loads}). The same "
+            "command with the policy forced, interleaved with the runs above: "
+            + ", ".join(f"`OMP_WAIT_POLICY={k}` {v:.2f} s" for k, v in policies.items())
+            + " (p50 wall).",
             "",
         ]
     rows += [
@@ -233,9 +238,16 @@ def memory_md(r: dict, coldstart: dict | None, charts: Path) -> list[str]:
         if "error" in run:
             rows.append(f"- {label}: not measured ({run['error']})")
             continue
+        rss = {p["questions"]: p["rss_mb"] for p in run.get("series", [])}
+        settled = (
+            f", {rss[50]:.0f} MB after 50 (every dev question asked once: caches filled), "
+            f"**×{run['rss_after_100_mb'] / rss[50]:.3f}** from 50 to 100"
+            if 50 in rss else ""
+        )
         rows.append(
-            f"- {label}: RSS {run['rss_after_10_mb']:.0f} MB after 10 questions, {run['rss_after_100_mb']:.0f} MB after 100 "
-            f"(**×{run['growth_ratio_100_vs_10']:.3f}**), peak {run['peak_rss_mb']:.0f} MB"
+            f"- {label}: RSS {run['rss_after_10_mb']:.0f} MB after 10 questions{settled}; "
+            f"{run['rss_after_100_mb']:.0f} MB after 100 (**×{run['growth_ratio_100_vs_10']:.3f}** from 10), "
+            f"peak {run['peak_rss_mb']:.0f} MB"
         )
     rows += ["", "![memory](charts/memory.png)", ""]
     return rows

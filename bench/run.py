@@ -29,10 +29,12 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path[:0] = [str(ROOT), str(HERE)]
+sys.path[:0] = [str(ROOT), str(HERE), str(ROOT / "tests")]  # tests/ for servers.py
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # what `rag` runs with (rag/cli.py); children inherit it
+from rag.openmp import choose_wait_policy  # noqa: E402
+
+WAIT_POLICY = choose_wait_policy() or os.environ.get("OMP_WAIT_POLICY", "default (spin)")  # as `rag` decides
 
 QUESTION = "When did Chinese troops arrive in Belarus?"
 RESULTS = HERE / "results.json"
@@ -265,12 +267,16 @@ def section_retrieval(work: Path) -> dict:
 
 
 def section_generation(work: Path, prompts_n: int = 8) -> dict:
-    """The answer path (Generator.stream with the pipeline's grammar) vs raw llama_cpp.Llama."""
+    """The answer path (Generator.stream with the pipeline's token mask) vs raw llama_cpp.Llama.
+
+    A third contender, raw llama-cpp-python with the same constraint as a GBNF grammar, shows what
+    the mask saves: llama.cpp's grammar sampler checks the whole vocabulary at every token.
+    """
     from llama_cpp import Llama
 
     from rag.evidence import select_passages
-    from rag.generation import GenerationSettings
-    from rag.pipeline import ANSWER_GRAMMAR, Pipeline
+    from rag.generation import GenerationSettings, forbid_grammar
+    from rag.pipeline import ANSWER_FORBID, Pipeline
 
     s = settings()
     pipeline = Pipeline(s)
@@ -298,10 +304,10 @@ def section_generation(work: Path, prompts_n: int = 8) -> dict:
     # One model per contender, each fed the same prompts in the same order: llama.cpp reuses the
     # KV cache of a prompt prefix shared with the previous call, and that reuse must be the same for all.
     raw_llm, grammar_llm = llama(), llama()
-    answer_settings = GenerationSettings(max_tokens=s.max_answer_tokens, temperature=s.temperature, grammar=ANSWER_GRAMMAR)
+    answer_settings = GenerationSettings(max_tokens=s.max_answer_tokens, temperature=s.temperature, forbid=ANSWER_FORBID)
     from llama_cpp import LlamaGrammar
 
-    grammar = LlamaGrammar.from_string(ANSWER_GRAMMAR, verbose=False)  # compiled once, as Generator does
+    grammar = LlamaGrammar.from_string(forbid_grammar(ANSWER_FORBID), verbose=False)  # compiled once
 
     def timed(pieces) -> dict:
         t0 = time.perf_counter()
@@ -366,19 +372,21 @@ def section_coldstart(work: Path, runs: int = 3) -> dict:
     """`rag ask` from process start to answer, with an existing index; and what it spends it on."""
     rag = ROOT / ".venv" / "bin" / "rag"
     command = [str(rag) if rag.exists() else "rag", "ask", QUESTION]
-    walls, spinning = [], []
-    for i in range(runs):
-        result, usage = child_result(command)
-        walls.append(usage)
+    walls, variants = [], {"ACTIVE": [], "PASSIVE": []}
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}  # let `rag` decide, as a user's shell would
+    for _ in range(runs):
+        load = os.getloadavg()[0]
+        result, usage = child_result(command, env=env)
+        walls.append({**usage, "load_average": load})
         log(f"rag ask: {usage['wall_s']:.2f}s wall, {usage['user_s'] + usage['sys_s']:.2f}s cpu, {usage['maxrss_mb']:.0f} MB")
-        if i < 2:  # the same with libgomp's default, spinning wait (what rag/cli.py overrides)
-            result, usage = child_result(command, env=dict(os.environ, OMP_WAIT_POLICY="ACTIVE"))
-            spinning.append(usage)
-            log(f"rag ask, OMP_WAIT_POLICY=ACTIVE: {usage['wall_s']:.2f}s wall")
+        for policy, runs_of in variants.items():  # either wait policy forced, interleaved
+            result, usage = child_result(command, env=dict(env, OMP_WAIT_POLICY=policy))
+            runs_of.append(usage)
+            log(f"rag ask, OMP_WAIT_POLICY={policy}: {usage['wall_s']:.2f}s wall")
     probes = []
     for _ in range(runs):
         spawned = time.time()
-        result, usage = child_result([sys.executable, str(HERE / "probes.py"), "coldstart", QUESTION])
+        result, usage = child_result([sys.executable, str(HERE / "probes.py"), "coldstart", QUESTION], env=env)
         result["steps_ms"] = {"python start": (result["interpreter_at"] - spawned) * 1000, **result["steps_ms"]}
         result["wall_s"] = usage["wall_s"]
         probes.append(result)
@@ -400,8 +408,8 @@ def section_coldstart(work: Path, runs: int = 3) -> dict:
         "wall_s_p50": statistics.median(wall),
         "wall_s_min": min(wall),
         "cpu_s_p50": statistics.median(w["user_s"] + w["sys_s"] for w in walls),
-        "active_wait_runs": spinning,
-        "active_wait_wall_s_p50": statistics.median(w["wall_s"] for w in spinning),
+        "wait_policy_wall_s_p50": {k: statistics.median(w["wall_s"] for w in v) for k, v in variants.items()},
+        "wait_policy_runs": variants,
         "peak_rss_mb": max(w["maxrss_mb"] for w in walls),
         "breakdown_ms": median_probe["steps_ms"],
         "answer_stages_ms": median_probe["answer_stages_ms"],
@@ -447,59 +455,33 @@ def _proc_rss(pid: int) -> tuple[float, float]:
 
 
 def _ui_memory(work: Path, n: int) -> dict:
-    import socket
-    import urllib.request
-
     from gradio_client import Client
+    from servers import free_port, running  # tests/servers.py: the tests start their servers the same way
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", GRADIO_TEMP_DIR=str(work / "gradio"))
-    log_path = work / "ui.log"
-    with log_path.open("w") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT
-        )
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 300
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"app.py exited with {proc.returncode}: {log_path.read_text()[-500:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("app.py did not answer within 300 s") from None
-                time.sleep(0.5)
-        client = Client(url, verbose=False)
+    cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port)]
+    with running(cmd, env, ROOT, port, "/", work / "ui.log", "app.py") as server:
+        pid = server.process.pid
+        client = Client(f"{server.base}/", verbose=False)
         qs = questions()
-        series = [{"questions": 0, "rss_mb": _proc_rss(proc.pid)[0]}]
+        series = [{"questions": 0, "rss_mb": _proc_rss(pid)[0]}]
         seconds = []
         for i in range(n):
             t = time.perf_counter()
             client.predict(question=qs[i % len(qs)], api_name="/ask")
             seconds.append(time.perf_counter() - t)
             if (i + 1) % 10 == 0:
-                series.append({"questions": i + 1, "rss_mb": _proc_rss(proc.pid)[0]})
+                series.append({"questions": i + 1, "rss_mb": _proc_rss(pid)[0]})
         rss = {p["questions"]: p["rss_mb"] for p in series}
         return {
             "series": series,
             "rss_after_10_mb": rss[10],
             "rss_after_100_mb": rss[n],
             "growth_ratio_100_vs_10": rss[n] / rss[10],
-            "peak_rss_mb": _proc_rss(proc.pid)[1],
+            "peak_rss_mb": _proc_rss(pid)[1],
             "seconds_per_question_p50": statistics.median(seconds),
         }
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # ---------------------------------------------------------------- scale
@@ -602,6 +584,7 @@ def main() -> None:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
     results["machine"] = {
+        "omp_wait_policy": WAIT_POLICY,
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),

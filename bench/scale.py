@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as rag/cli.py sets it for `rag ask`
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
@@ -280,6 +279,9 @@ STEPS = {"data": step_data, "build": step_build, "query": step_query, "bm25": st
 
 
 def child(argv: list[str]) -> None:
+    from rag.openmp import choose_wait_policy
+
+    choose_wait_policy()  # as the `rag` command does
     step, work, *rest = argv
     args = [int(a) if a.isdigit() else a for a in rest]
     if os.environ.get("BENCH_PROFILE"):

@@ -60,6 +60,7 @@ from typing import Any
 from fastapi import Request  # at module level: route annotations are resolved from these globals
 
 from .config import ConfigError, Settings
+from .serving import StartError, check_port, is_loopback
 
 API_MODEL = "rag"
 MAX_UPLOADS = 100
@@ -552,25 +553,6 @@ def create_api(source: Any, *, api_key: str | None = None, lock: Any = None, col
 # ---------------------------------------------------------------- `rag serve --api`
 
 
-class StartError(Exception):
-    """The API cannot start; one line for the user."""
-
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def _check_port(host: str, port: int) -> None:
-    import socket
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            raise StartError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port")
-
-
 def _api_key(env_name: str | None) -> str | None:
     import os
 
@@ -608,10 +590,10 @@ def serve_api(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
 
     try:
         key = _api_key(api_key_env)
-        if host not in LOOPBACK and not key:
+        if not is_loopback(host) and not key:
             print(f"warning: the API on {host} answers anyone who can reach it; "
                   "set --api-key-env to require a key", file=sys.stderr, flush=True)
-        _check_port(host, port)
+        check_port(host, port)
         settings = settings.for_server()
         pipeline = prepare_pipeline(settings)
         if settings.backend == "openai":

@@ -29,12 +29,6 @@ from rich.text import Text
 
 from .config import ConfigError, Settings, load_settings
 
-# llama.cpp, FAISS and torch run their threads on libgomp, whose idle threads spin. On a machine
-# with other work running, spinning threads wait on descheduled ones: one answer took 25-45 s
-# instead of 4-6 s here (bench/results.md). Passive waiting costs a few percent on an idle machine.
-# Set before any of them is loaded (nothing above loads them); OMP_WAIT_POLICY from the environment wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -92,6 +86,9 @@ def main(
     index_dir: Path | None = typer.Option(None, "--index-dir", help="Where the index lives."),
 ) -> None:
     """Defaults < config file < RAG_* environment < these flags < command flags."""
+    from .openmp import choose_wait_policy
+
+    choose_wait_policy()  # before any command loads llama.cpp, FAISS or torch (rag/openmp.py)
     with _errors():
         env = dict(os.environ)
         if config is not None:

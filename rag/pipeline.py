@@ -29,7 +29,7 @@ ABSTAIN = "The documents do not say."
 MAX_ANSWER_WORDS = 50
 MAX_CANDIDATES = 8  # answer candidates checked for grounding before abstaining
 # One line, no brackets: the model cannot fake citations or ramble past a newline.
-ANSWER_GRAMMAR = r"""root ::= [^\n\[\]] [^\n\[\]]*"""
+ANSWER_FORBID = "\n[]"
 
 
 class QuestionError(Exception):
@@ -154,7 +154,7 @@ class Pipeline:
             gen = GenerationSettings(
                 max_tokens=settings.max_answer_tokens,
                 temperature=settings.temperature,
-                grammar=ANSWER_GRAMMAR,
+                forbid=ANSWER_FORBID,
             )
             pieces = []
             for piece in self.generator_for(settings).stream(prompt, gen):

@@ -11,7 +11,7 @@ Ollama, or a hosted API. It is reached with the official `openai` client:
   (default `OPENAI_API_KEY`); local servers need none;
 - replies are streamed (`stream=True`), so the draft shows as it is made.
 
-The answer grammar (GBNF) is sent in llama.cpp's `grammar` request field
+The answer's constraints go as a GBNF grammar in llama.cpp's `grammar` request field
 when `remote_grammar` is true. vLLM, Ollama and hosted APIs do not all
 accept that field; set `remote_grammar = false` for them. Nothing depends
 on it: the answer is a span extracted from the documents
@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .embedding import ModelMissingError
-from .generation import GenerationSettings
+from .generation import GenerationSettings, forbid_grammar
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -191,8 +191,9 @@ class OpenAIChatGenerator:
         }
         if settings.stop:
             request["stop"] = list(settings.stop)
-        if settings.grammar and self.send_grammar:
-            request["extra_body"] = {"grammar": settings.grammar}
+        grammar = settings.grammar or (forbid_grammar(settings.forbid) if settings.forbid else None)
+        if grammar and self.send_grammar:
+            request["extra_body"] = {"grammar": grammar}
         try:
             response = self._client.chat.completions.create(**request)
             finished = False

@@ -19,9 +19,7 @@ with its citations.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +33,7 @@ from . import render  # noqa: E402
 from .collection import Collection, FileResult, Stats, UploadError  # noqa: E402
 from .config import RETRIEVERS, Settings  # noqa: E402
 from .contract import answer_to_json  # noqa: E402
+from .serving import StartError, check_port, is_loopback  # noqa: E402
 
 if TYPE_CHECKING:
     from .chat import ChatService
@@ -53,10 +52,6 @@ COLLECTION_GROUP = "collection"
 # for a server that runs for weeks. This UI keeps no gr.State, so an evicted session merely
 # starts again from the page's defaults on its next event.
 SESSION_CAPACITY = 500
-
-
-class StartError(Exception):
-    """The server cannot start; the message is one line for the user."""
 
 
 @dataclass(frozen=True)
@@ -82,15 +77,6 @@ def parse_auth(raw: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
     """The loud warning for a server reachable from other machines without a password."""
     if is_loopback(host) or auth is not None:
@@ -103,17 +89,6 @@ def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
         f"WARNING: pass --auth USER:PASSWORD, or bind to 127.0.0.1.\n"
         f"{bar}"
     )
-
-
-def check_port(host: str, port: int) -> None:
-    """Fail before loading models when the port is taken (the server binds the same way)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            raise StartError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port")
 
 
 def prepare(settings: Settings) -> App:

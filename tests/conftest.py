@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from servers import ROOT, clean_env, free_port, running  # noqa: F401 - re-exported for the tests
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "corpus"
 # The three smallest articles of the corpus: enough for added/changed/removed/unchanged.
 TINY_DOCS = ("000_9c9ac89b68401338.txt", "002_bcd94f8d70de6957.txt", "003_096012cda1bf5463.txt")
@@ -179,28 +179,6 @@ XSS_DOC = (
 )
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def clean_env(config: Path, **extra: str) -> dict[str, str]:
-    """The caller's environment without RAG_* settings, offline, with an empty config file."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update(
-        RAG_CONFIG=str(config),
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        GRADIO_ANALYTICS_ENABLED="False",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        **extra,
-    )
-    return env
-
-
 @dataclass(frozen=True)
 class UiServer:
     url: str
@@ -217,9 +195,6 @@ def ui_server(tmp_path_factory, base_index, embedder):
     The collection is the tiny one plus XSS_DOC; tests may add and remove
     documents (only their own). Stopped at the end of the session.
     """
-    import time
-    import urllib.request
-
     from rag.ingest import ingest
 
     root = tmp_path_factory.mktemp("ui")
@@ -241,34 +216,6 @@ def ui_server(tmp_path_factory, base_index, embedder):
         RAG_N_THREADS="1",
     )
     log = root / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--port", str(port)],
-            cwd=root,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 300
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the UI server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the UI server did not answer within 300 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield UiServer(url, collection, index_dir, log, proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port)]
+    with running(cmd, env, root, port, "/", log, "the UI server") as server:
+        yield UiServer(f"{server.base}/", collection, index_dir, log, server.process.pid)

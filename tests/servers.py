@@ -1,5 +1,6 @@
-"""Real server processes for the tests: started on a free loopback port, stopped afterwards.
+"""Real server processes for the tests and benchmarks: started on a free loopback port, stopped afterwards.
 
+- `running()`: any command, ready once a URL answers 200 (the UI fixture, bench/run.py);
 - `llama_server()`: llama-cpp-python's own OpenAI-compatible server
   (`python -m llama_cpp.server`) serving the packaged SmolLM2 GGUF.
 - `rag_api_server()`: `rag serve --api` over a given index and collection.
@@ -7,6 +8,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 import time
@@ -16,18 +19,45 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-from conftest import ROOT, clean_env, free_port
-
+ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 300  # seconds: CI machines are shared, loading is slow there
+
+
+class ServerStartError(RuntimeError):
+    """The server exited or never answered; the message ends with its log."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def clean_env(config: Path, **extra: str) -> dict[str, str]:
+    """The caller's environment without RAG_* settings, offline, with an empty config file."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(
+        RAG_CONFIG=str(config),
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        GRADIO_ANALYTICS_ENABLED="False",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        **extra,
+    )
+    return env
 
 
 @dataclass(frozen=True)
 class Server:
-    url: str  # the API root, ending in /v1
+    base: str  # http://127.0.0.1:<port>
     port: int
     log: Path
     process: subprocess.Popen
+
+    @property
+    def url(self) -> str:
+        """The OpenAI-compatible API root."""
+        return f"{self.base}/v1"
 
     def log_tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:]
@@ -39,21 +69,21 @@ def running(cmd: list[str], env: dict[str, str], cwd: Path, port: int, ready_pat
     """Start `cmd`, wait until GET ready_path answers 200, yield, then stop it (terminate, then kill)."""
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(f"http://127.0.0.1:{port}/v1", port, log, proc)
+    server = Server(f"http://127.0.0.1:{port}", port, log, proc)
     deadline = time.monotonic() + START_TIMEOUT
     try:
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"{name} exited with {proc.returncode}:\n{server.log_tail()}")
+                raise ServerStartError(f"{name} exited with {proc.returncode}:\n{server.log_tail()}")
             try:
-                ready = urllib.request.Request(f"http://127.0.0.1:{port}{ready_path}", headers=headers or {})
+                ready = urllib.request.Request(f"{server.base}{ready_path}", headers=headers or {})
                 with urllib.request.urlopen(ready, timeout=5) as response:
                     if response.status == 200:
                         break
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"{name} did not answer within {START_TIMEOUT} s:\n{server.log_tail()}")
+                raise ServerStartError(f"{name} did not answer within {START_TIMEOUT} s:\n{server.log_tail()}")
             time.sleep(0.5)
         yield server
     finally:
@@ -107,4 +137,4 @@ def rag_api_server(root: Path, index_dir: Path, collection: Path, *extra_args: s
         yield server
 
 
-__all__ = ["ROOT", "Server", "llama_server", "rag_api_server", "running"]
+__all__ = ["ROOT", "Server", "ServerStartError", "clean_env", "free_port", "llama_server", "rag_api_server", "running"]

@@ -15,7 +15,7 @@ from servers import llama_server, rag_api_server
 
 from rag.config import ConfigError, Settings, load_settings
 from rag.generation import AnswerModel, GenerationSettings, answer_model_key
-from rag.pipeline import ANSWER_GRAMMAR, Pipeline
+from rag.pipeline import ANSWER_FORBID, Pipeline
 from rag.remote_generation import ChatPrompt, OpenAIChatGenerator, RemoteModelError
 
 SAMPLE = "When did Chinese troops arrive in Belarus?"
@@ -140,7 +140,7 @@ def test_grammar_off_and_a_named_model_work_too(model_server, model_key, base_in
 
 @pytest.mark.slow
 def test_server_errors_are_one_line(model_server, model_key) -> None:
-    settings = GenerationSettings(max_tokens=4, grammar=ANSWER_GRAMMAR)
+    settings = GenerationSettings(max_tokens=4, forbid=ANSWER_FORBID)
     # no key where the server wants one: HTTP 401, and the message says where the key goes
     keyless = OpenAIChatGenerator(model_server.url, model="smollm2", api_key_env="RAG_TEST_NO_SUCH_KEY", retries=0)
     with pytest.raises(RemoteModelError) as info:

@@ -38,7 +38,8 @@ ANSWER_TIMEOUT_MS = 180_000
 
 
 def test_auth_flag_and_exposure_warning() -> None:
-    from rag.webui import StartError, exposure_warning, is_loopback, parse_auth
+    from rag.serving import StartError, is_loopback
+    from rag.webui import exposure_warning, parse_auth
 
     assert parse_auth("ann:s3cret:x") == ("ann", "s3cret:x")
     assert parse_auth(None) is None
