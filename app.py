@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--auth", metavar="USER:PASSWORD", help="require this login")
     args = parser.parse_args(argv)
 
+    from rag.openmp import choose_wait_policy
+
+    choose_wait_policy()  # as `rag serve` does, before llama.cpp or FAISS loads (rag/openmp.py)
     from rag.config import ConfigError, load_settings
     from rag.webui import serve
 

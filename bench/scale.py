@@ -264,14 +264,28 @@ def step_bm25_query(work: Path, n: int) -> dict:
         data = IndexData(None, SyntheticChunks(n), vectors, {}, faiss_index, bm25, work, dense)
         retriever = Retriever(data, embedder=None)
         q = np.load(work / "queries.npy")
-        times = []
-        for i, question in enumerate(questions[:10] + questions):
-            t = time.perf_counter()
-            hits = retriever.search(question, RetrievalSettings(), query_vec=q[i % len(q)])
-            if i >= 10:
-                times.append(time.perf_counter() - t)
-            assert hits
-        result["hybrid"] = {"vector_index": kind, "p50_ms": pct(times, 50), "p95_ms": pct(times, 95)}
+
+        def timed_pass() -> list[float]:
+            times = []
+            for i, question in enumerate(questions[:10] + questions):
+                t = time.perf_counter()
+                hits = retriever.search(question, RetrievalSettings(), query_vec=q[i % len(q)])
+                if i >= 10:
+                    times.append(time.perf_counter() - t)
+                assert hits
+            return times
+
+        cold = timed_pass()  # re-ranking reads scattered rows of vectors.npy: from disk, unless cached
+        started = time.perf_counter()
+        with open(work / "vectors.npy", "rb") as fh:  # a long-running server's steady state: file cached
+            while fh.read(1 << 24):
+                pass
+        read_s = time.perf_counter() - started
+        warm = timed_pass()
+        result["hybrid"] = {
+            "vector_index": kind, "p50_ms": pct(cold, 50), "p95_ms": pct(cold, 95),
+            "cached_p50_ms": pct(warm, 50), "cached_p95_ms": pct(warm, 95), "read_vectors_s": read_s,
+        }
     return result
 
 
