@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -54,6 +56,8 @@ class Embedder:
     # Up to this much text per call, numpy (no import cost) is used; beyond it torch's faster
     # kernels repay their seconds of import. A question and its evidence sentences are ~5k characters.
     NUMPY_MAX_CHARS = 20_000
+    # Evidence sentences kept embedded (about 1.5 KB each at 384 dimensions: 12 MB at most).
+    SENTENCE_CACHE = 8192
 
     def __init__(
         self, name: str = "all-MiniLM-L6-v2", batch_size: int = 64, device: str = "cpu", backend: str = "auto"
@@ -69,6 +73,8 @@ class Embedder:
         self.model_dir = resolve_model_dir(name)
         self._numpy = None
         self._model = None
+        self._sentences: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._sentences_lock = threading.Lock()
         if backend != "torch" and numpy_encoder.supported(self.model_dir):
             self._numpy = numpy_encoder.NumpyEncoder(self.model_dir)
             self.dim, self.max_seq_length = self._numpy.dim, self._numpy.max_seq_length
@@ -127,3 +133,30 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+    def encode_sentences(self, texts: list[str]) -> np.ndarray:
+        """Like `encode`, for the evidence sentences of retrieved chunks, which recur.
+
+        Overlapping chunks share sentences and questions on one topic retrieve
+        the same chunks, so each distinct text is embedded once and kept (least
+        recently used out beyond SENTENCE_CACHE): embedding them was a fifth of
+        an answer's time, and a long-running server or `rag eval` need not
+        repeat it.
+        """
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        with self._sentences_lock:
+            known = {t: self._sentences[t] for t in set(texts) if t in self._sentences}
+            for t in known:
+                self._sentences.move_to_end(t)
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            vectors = self.encode(missing)
+            with self._sentences_lock:
+                for t, v in zip(missing, vectors):
+                    known[t] = v
+                    self._sentences[t] = v
+                while len(self._sentences) > self.SENTENCE_CACHE:
+                    self._sentences.popitem(last=False)
+        for i, t in enumerate(texts):
+            out[i] = known[t]
+        return out

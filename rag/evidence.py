@@ -102,7 +102,7 @@ def select_passages(
         doc = documents[hit.chunk.doc_id]
         spans_per_hit.append(split_sentences(doc.text, hit.chunk.start, hit.chunk.end))
     texts = [documents[h.chunk.doc_id].text[s:e] for h, spans in zip(chosen, spans_per_hit) for s, e in spans]
-    vecs = embedder.encode(texts) if texts else np.zeros((0, len(question_vec)), dtype=np.float32)
+    vecs = embedder.encode_sentences(texts) if texts else np.zeros((0, len(question_vec)), dtype=np.float32)
     cosines = vecs @ question_vec if len(texts) else np.zeros(0)
     q_terms = set(terms(question))
     passages, i = [], 0

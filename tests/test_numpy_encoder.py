@@ -81,3 +81,32 @@ def test_answering_never_imports_torch(base_index, cli_env):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["False", "False", "000_9c9ac89b68401338"]
+
+
+class CountingEmbedder(Embedder):
+    """The real embedder, counting the texts it actually runs through the model."""
+
+    embedded = 0
+
+    def encode(self, texts, progress=None):
+        texts = list(texts)
+        self.embedded += len(texts)
+        return super().encode(texts, progress)
+
+
+def test_evidence_sentences_are_embedded_once_and_the_cache_is_bounded() -> None:
+    embedder = CountingEmbedder()
+    embedder.SENTENCE_CACHE = 4
+    first = ["June 6.", "Brest.", "June 6.", "Eleven days."]  # overlapping chunks repeat sentences
+    vectors = embedder.encode_sentences(first)
+    assert embedder.embedded == 3
+    np.testing.assert_allclose(vectors, embedder.encode(first), atol=1e-5)
+    embedder.embedded = 0
+    again = embedder.encode_sentences(["Brest.", "Eleven days.", "Minsk."])
+    assert embedder.embedded == 1  # only the new sentence
+    np.testing.assert_allclose(again[:2], vectors[[1, 3]], atol=1e-6)
+    embedder.encode_sentences(["One.", "Two.", "Three."])
+    assert len(embedder._sentences) == 4  # least recently used out
+    embedder.embedded = 0
+    embedder.encode_sentences(["Brest."])  # pushed out by the last call
+    assert embedder.embedded == 1
