@@ -46,7 +46,7 @@ class Settings:
     prompts_dir: Path = field(default_factory=lambda: _default_path("prompts"))
     # embedding + chunking
     embedding_model: str = "all-MiniLM-L6-v2"  # packaged name, or a local model directory
-    embed_batch_size: int = 64  # bench/: 64 embeds as fast as 128 on 2 cores, with half the memory
+    embed_batch_size: int = 32  # bench/results.md: on 2 cores 16-32 embed ~10 % faster than 64 and 128
     embed_checkpoint: int = 1024  # chunks embedded between checkpoints an interrupted ingest resumes from
     chunk_tokens: int = 128
     chunk_overlap: int = 32
