@@ -1,4 +1,4 @@
-"""The web UI: `python app.py [--host H] [--port P] [--auth USER:PASSWORD]`, on 127.0.0.1:7860 by default.
+"""The web UI: `python app.py [--host H] [--port P] [--auth USER:PASSWORD] [--with-api]`, on 127.0.0.1:7860.
 
 A thin entry point; the UI lives in rag/webui.py (`rag serve` runs the same
 code). Settings come from the usual layers (config file, RAG_* environment).
@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     parser.add_argument("--auth", metavar="USER:PASSWORD", help="require this login")
+    parser.add_argument("--with-api", action="store_true", help="also serve the HTTP API (OpenAI-compatible) under /v1")
+    parser.add_argument("--api-key-env", metavar="NAME", help="with --with-api: the API requires the key in this variable")
     args = parser.parse_args(argv)
 
     from rag.openmp import choose_wait_policy
@@ -31,7 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return serve(settings, host=args.host, port=args.port, auth=args.auth)
+    if args.api_key_env and not args.with_api:
+        print("error: --api-key-env is for the API: add --with-api", file=sys.stderr)
+        return 2
+    return serve(settings, host=args.host, port=args.port, auth=args.auth, with_api=args.with_api,
+                 api_key_env=args.api_key_env)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ from typing import Any
 from fastapi import Request  # at module level: route annotations are resolved from these globals
 
 from .config import ConfigError, Settings
-from .serving import StartError, check_port, is_loopback
+from .serving import StartError, api_key_from_env, check_port, open_api_warning
 
 API_MODEL = "rag"
 MAX_UPLOADS = 100
@@ -553,17 +553,6 @@ def create_api(source: Any, *, api_key: str | None = None, lock: Any = None, col
 # ---------------------------------------------------------------- `rag serve --api`
 
 
-def _api_key(env_name: str | None) -> str | None:
-    import os
-
-    if not env_name:
-        return None
-    key = os.environ.get(env_name, "")
-    if not key:
-        raise StartError(f"--api-key-env names {env_name}, which is not set (or empty) in the environment")
-    return key
-
-
 def prepare_pipeline(settings: Settings):
     """Load the index and the models; a failure is a StartError (one line)."""
     from .embedding import ModelMissingError, resolve_model_dir
@@ -589,10 +578,10 @@ def serve_api(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
     import uvicorn
 
     try:
-        key = _api_key(api_key_env)
-        if not is_loopback(host) and not key:
-            print(f"warning: the API on {host} answers anyone who can reach it; "
-                  "set --api-key-env to require a key", file=sys.stderr, flush=True)
+        key = api_key_from_env(api_key_env)
+        warning = open_api_warning(host, key)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
         check_port(host, port)
         settings = settings.for_server()
         pipeline = prepare_pipeline(settings)

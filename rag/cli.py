@@ -367,12 +367,15 @@ def serve(
     port: int | None = typer.Option(None, "--port", help="Port (default: 7860 for the UI, 8000 with --api)."),
     auth: str | None = typer.Option(None, "--auth", metavar="USER:PASSWORD", help="Require this login."),
     api: bool = typer.Option(False, "--api", help="Serve the HTTP API (OpenAI-compatible) instead of the UI."),
+    with_api: bool = typer.Option(False, "--with-api", help="Serve the UI and, under /v1, the HTTP API."),
     api_key_env: str | None = typer.Option(
-        None, "--api-key-env", metavar="NAME", help="With --api: require the key in this environment variable."
+        None, "--api-key-env", metavar="NAME", help="The API requires the key in this environment variable."
     ),
 ) -> None:
-    """Start the web UI (the same as `python app.py`), or with --api the HTTP API alone."""
+    """Start the web UI (the same as `python app.py`), with --with-api the HTTP API beside it, or with --api the API alone."""
     with _errors():
+        if api and with_api:
+            raise ConfigError("--api serves the API alone, --with-api the UI and the API: choose one")
         if api:
             from .api import serve_api
 
@@ -380,10 +383,14 @@ def serve(
                 raise ConfigError("--auth is the UI's login; the API takes a bearer key: --api-key-env NAME")
 
             raise typer.Exit(serve_api(ctx.obj, host=host, port=port or 8000, api_key_env=api_key_env))
+        if api_key_env and not with_api:
+            raise ConfigError("--api-key-env is for the API: add --with-api (UI and API) or --api (API alone)")
         port = port or 7860
         from .webui import serve as run_server
 
-        raise typer.Exit(run_server(ctx.obj, host=host, port=port, auth=auth))
+        raise typer.Exit(
+            run_server(ctx.obj, host=host, port=port, auth=auth, with_api=with_api, api_key_env=api_key_env)
+        )
 
 
 # ---------------------------------------------------------------- config

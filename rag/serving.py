@@ -7,6 +7,7 @@ both fail the same way, in one line, before spending seconds on models.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 
 
@@ -32,3 +33,20 @@ def check_port(host: str, port: int) -> None:
             sock.bind((host, port))
         except OSError as exc:
             raise StartError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port")
+
+
+def api_key_from_env(env_name: str | None) -> str | None:
+    """The API key in the environment variable `env_name`; None when no variable is named."""
+    if not env_name:
+        return None
+    key = os.environ.get(env_name, "")
+    if not key:
+        raise StartError(f"--api-key-env names {env_name}, which is not set (or empty) in the environment")
+    return key
+
+
+def open_api_warning(host: str, key: str | None) -> str | None:
+    """The warning for an API reachable from other machines that answers without a key."""
+    if is_loopback(host) or key:
+        return None
+    return f"warning: the API on {host} answers anyone who can reach it; set --api-key-env to require a key"

@@ -1,6 +1,6 @@
 """The Gradio web UI: chat with cited, streamed answers; settings; the collection panel.
 
-`serve(settings, host, port, auth)` checks everything that can fail before
+`serve(settings, host, port, auth, with_api)` checks everything that can fail before
 the server starts (port, models, index, prompts) and turns failures into one
 `error:` line and exit status 2; `build(...)` lays out the page and wires the
 events.
@@ -11,6 +11,10 @@ users see their place in the queue. Collection events (upload, remove,
 rebuild) run in their own group ("collection"), so the chat keeps working
 while documents are ingested; the new index is swapped in between answers
 (rag/chat.py).
+
+With `with_api`, the OpenAI-compatible HTTP API (rag/api.py) is served under
+/v1 by the same process: one loaded model, one lock, so UI turns and API
+calls take turns instead of loading the model twice.
 
 The chat event is also the API: `api_name="ask"`; its second output is the
 `rag ask --json` object (rag/contract.py), so `gradio_client` gets the answer
@@ -33,7 +37,7 @@ from . import render  # noqa: E402
 from .collection import Collection, FileResult, Stats, UploadError  # noqa: E402
 from .config import RETRIEVERS, Settings  # noqa: E402
 from .contract import answer_to_json  # noqa: E402
-from .serving import StartError, check_port, is_loopback  # noqa: E402
+from .serving import StartError, api_key_from_env, check_port, is_loopback, open_api_warning  # noqa: E402
 
 if TYPE_CHECKING:
     from .chat import ChatService
@@ -114,32 +118,46 @@ def prepare(settings: Settings) -> App:
     return App(settings, chat, Collection(settings), models)
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None) -> int:
-    """Start the UI and block; returns the exit status (2 after a start error)."""
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
+          with_api: bool = False, api_key_env: str | None = None) -> int:
+    """Start the UI (with `with_api`, the HTTP API under /v1 too) and block; the exit status."""
     try:
         credentials = parse_auth(auth)
-        warning = exposure_warning(host, credentials)
-        if warning:
-            print(warning, file=sys.stderr, flush=True)
+        key = api_key_from_env(api_key_env) if with_api else None
+        for warning in (exposure_warning(host, credentials), open_api_warning(host, key) if with_api else None):
+            if warning:
+                print(warning, file=sys.stderr, flush=True)
         check_port(host, port)
         app = prepare(settings)
         demo = build(app)
         demo.queue()
-        print(f"serving {TITLE!r} on http://{host}:{port} (Ctrl+C to stop)", file=sys.stderr, flush=True)
-        demo.launch(
-            server_name=host,
-            server_port=port,
+        page = dict(
             auth=credentials,
-            share=False,
-            inbrowser=False,
-            show_error=False,
-            quiet=False,
             max_file_size=f"{int(settings.max_file_mb * 1024 * 1024)}b",
             theme=_theme(),
             css=render.CSS,
             head=render.CLICK_SCRIPT,
             ssr_mode=False,
+            show_error=False,
+        )
+        shown = f"[{host}]" if ":" in host else host
+        if with_api:
+            server = _with_api(app, demo, key, page)
+            print(f"serving {TITLE!r} on http://{shown}:{port} and its API on http://{shown}:{port}/v1 "
+                  "(Ctrl+C to stop)", file=sys.stderr, flush=True)
+            import uvicorn
+
+            uvicorn.run(server, host=host, port=port, log_level="warning", access_log=False)
+            return 0
+        print(f"serving {TITLE!r} on http://{shown}:{port} (Ctrl+C to stop)", file=sys.stderr, flush=True)
+        demo.launch(
+            server_name=host,
+            server_port=port,
+            share=False,
+            inbrowser=False,
+            quiet=False,
             state_session_capacity=SESSION_CAPACITY,
+            **page,
         )
     except StartError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -150,6 +168,19 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _with_api(app: App, demo: gr.Blocks, key: str | None, page: dict[str, Any]):
+    """One ASGI app: the API's routes under /v1 and /healthz, the UI at /; they share the
+    chat service's pipeline and lock, and the collection."""
+    from fastapi import FastAPI
+
+    from .api import mount_api
+
+    server = FastAPI(title=TITLE, docs_url=None, redoc_url=None, openapi_url=None)
+    mount_api(server, app.chat, api_key=key, collection=app.collection)
+    demo.state_session_capacity = SESSION_CAPACITY  # what launch() would set
+    return gr.mount_gradio_app(server, demo, path="", **page)
 
 
 def _theme():

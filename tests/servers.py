@@ -123,17 +123,23 @@ def llama_server(root: Path, api_key: str | None = None) -> Iterator[Server]:
 
 
 @contextmanager
-def rag_api_server(root: Path, index_dir: Path, collection: Path, *extra_args: str,
+def rag_api_server(root: Path, index_dir: Path, collection: Path, *extra_args: str, with_ui: bool = False,
                    **env: str) -> Iterator[Server]:
-    """`rag serve --api` as a real subprocess over `index_dir`, with an empty config file."""
+    """`rag serve --api` as a real subprocess over `index_dir`, with an empty config file;
+    with `with_ui`, `python app.py --with-api`: the web UI at / and the API under /v1."""
     config = root / "empty.toml"
     config.write_text("", encoding="utf-8")
     port = free_port()
     full_env = clean_env(
-        config, RAG_INDEX_DIR=str(index_dir), RAG_COLLECTION=str(collection), RAG_N_THREADS="1", **env
+        config, RAG_INDEX_DIR=str(index_dir), RAG_COLLECTION=str(collection), RAG_N_THREADS="1",
+        GRADIO_TEMP_DIR=str(root / "gradio-tmp"), **env
     )
-    cmd = [sys.executable, "-m", "rag.cli", "serve", "--api", "--port", str(port), *extra_args]
-    with running(cmd, full_env, root, port, "/healthz", root / "api-server.log", "rag serve --api") as server:
+    if with_ui:
+        cmd, name = [sys.executable, str(ROOT / "app.py"), "--with-api"], "app.py --with-api"
+    else:
+        cmd, name = [sys.executable, "-m", "rag.cli", "serve", "--api"], "rag serve --api"
+    cmd += ["--port", str(port), *extra_args]
+    with running(cmd, full_env, root, port, "/healthz", root / "api-server.log", name) as server:
         yield server
 
 

@@ -349,3 +349,30 @@ def test_api_start_errors_are_one_line(rag_cli, tmp_path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         rag_cli("serve", "--api", "--port", str(port)).error_line(f"127.0.0.1:{port}", "--port")
+
+
+@pytest.mark.slow
+def test_the_ui_and_the_api_in_one_process(index_copy, tmp_path) -> None:
+    """`python app.py --with-api`: the page at /, the key-guarded API under /v1, one model behind both."""
+    import openai
+    from gradio_client import Client
+
+    with rag_api_server(tmp_path, index_copy.index_dir, index_copy.collection, "--api-key-env", KEY_ENV,
+                        with_ui=True, **{KEY_ENV: API_KEY}) as server:
+        page = httpx.get(f"{server.base}/", timeout=30)
+        assert page.status_code == 200 and "gradio" in page.text.lower()
+        api = openai.OpenAI(base_url=server.url, api_key=API_KEY, max_retries=0, timeout=180)
+        response = api.chat.completions.create(model="rag", messages=[{"role": "user", "content": SAMPLE}])
+        assert "June 6" in response.choices[0].message.content
+        _check_citations(response.model_extra["citations"], index_copy.collection)
+        wrong = openai.OpenAI(base_url=server.url, api_key="wrong", max_retries=0, timeout=60)
+        with pytest.raises(openai.AuthenticationError):
+            wrong.models.list()
+        history, data, _box = Client(f"{server.base}/", verbose=False).predict(question=SAMPLE, api_name="/ask")
+        assert "June 6" in data["answer"] and data["citations"]
+
+
+def test_with_api_start_errors_are_one_line(rag_cli) -> None:
+    rag_cli("serve", "--api-key-env", "X").error_line("--with-api")
+    rag_cli("serve", "--api", "--with-api").error_line("choose one")
+    rag_cli("serve", "--with-api", "--api-key-env", "RAG_TEST_UNSET_KEY").error_line("RAG_TEST_UNSET_KEY", "not set")
