@@ -60,7 +60,8 @@ from typing import Any
 from fastapi import Request  # at module level: route annotations are resolved from these globals
 
 from .config import ConfigError, Settings
-from .serving import StartError, api_key_from_env, check_port, open_api_warning
+from .serving import StartError, api_key_from_env, check_port, load_pipeline, open_api_warning
+from .serving import one_line as _one_line
 
 API_MODEL = "rag"
 MAX_UPLOADS = 100
@@ -76,11 +77,6 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}}
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
 
 
 def api_error(exc: BaseException) -> ApiError:
@@ -553,25 +549,6 @@ def create_api(source: Any, *, api_key: str | None = None, lock: Any = None, col
 # ---------------------------------------------------------------- `rag serve --api`
 
 
-def prepare_pipeline(settings: Settings):
-    """Load the index and the models; a failure is a StartError (one line)."""
-    from .embedding import ModelMissingError, resolve_model_dir
-    from .pipeline import Pipeline
-    from .prompting import PromptError
-    from .store import StoreError
-
-    try:
-        resolve_model_dir(settings.embedding_model)
-        pipeline = Pipeline(settings)
-        if settings.backend == "llama":
-            pipeline.generator  # noqa: B018 - load the GGUF now: a broken file fails at start
-        else:
-            pipeline.generator.count_tokens("")  # load the tokenizer data now, not at the first question
-    except (ModelMissingError, StoreError, PromptError, ConfigError) as exc:
-        raise StartError(_one_line(exc)) from None
-    return pipeline
-
-
 def serve_api(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
               api_key_env: str | None = None) -> int:
     """`rag serve --api`: the API alone, with uvicorn; blocks; returns the exit status."""
@@ -583,14 +560,7 @@ def serve_api(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
         if warning:
             print(warning, file=sys.stderr, flush=True)
         check_port(host, port)
-        settings = settings.for_server()
-        pipeline = prepare_pipeline(settings)
-        if settings.backend == "openai":
-            try:
-                pipeline.generator.check()
-            except Exception as exc:  # noqa: BLE001 - it may come up later; say so now
-                print(f"warning: {_one_line(exc)}", file=sys.stderr, flush=True)
-        app = create_api(pipeline, api_key=key)
+        app = create_api(load_pipeline(settings), api_key=key)
         shown = f"[{host}]" if ":" in host else host
         print(f"serving the rag API on http://{shown}:{port}/v1 (Ctrl+C to stop)", file=sys.stderr, flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -89,7 +89,7 @@ class Settings:
     api_key_env: str = "OPENAI_API_KEY"  # environment variable holding the server's API key
     remote_timeout: float = 60.0  # seconds per request
     remote_retries: int = 1  # retries after a failed connection or a 5xx/429 answer
-    remote_grammar: bool = True  # send the answer grammar (GBNF, llama.cpp's `grammar` field)
+    remote_grammar: bool = True  # send the answer's constraint as a GBNF grammar (llama.cpp's `grammar` field)
     prompt_sentences: int = 4  # most relevant sentences shown to the model
     # answering
     abstain_threshold: float = 0.35  # min sentence relevance to answer; eval/calibrate.py

@@ -106,7 +106,7 @@ class GenerationSettings:
     grammar: str | None = None  # GBNF
     # Characters the reply may never hold. In process this masks every token holding one, which
     # costs microseconds a token; a GBNF grammar saying the same costs llama.cpp a check of the
-    # whole vocabulary each token (about 13 % of generation speed, bench/results.md).
+    # whole vocabulary each token (generation at 0.65x raw speed, bench/results.md).
     forbid: str = ""
 
 

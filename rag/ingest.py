@@ -26,7 +26,7 @@ from .chunking import Chunker
 from .config import Settings
 from .loading import LOADER_VERSION, load_folder
 from .records import Chunk, Document
-from .vector_store import mirror as mirror_vector_store  # issue 9 part 2 hook
+from .vector_store import mirror as mirror_vector_store
 
 
 class Progress(Protocol):
@@ -111,7 +111,7 @@ def ingest(
                 store.prune(index_dir)  # staging left by a killed ingest goes even when nothing changed
                 report.n_chunks = n
                 report.vector_index = previous.manifest.vector_index["kind"]
-                mirror_vector_store(settings, index_dir)  # issue 9 part 2 hook: PostgreSQL catches up if behind
+                mirror_vector_store(settings, index_dir)  # with pgvector: PostgreSQL catches up if behind
                 report.seconds = time.perf_counter() - started
                 return report  # nothing to write: the live version is already current
             # else only the vector index settings changed: a new version, nothing re-embedded
@@ -177,7 +177,7 @@ def ingest(
             vector_index=spec.as_dict(),
         )
         store.write(index_dir, manifest, chunks, matrix, documents)
-        mirror_vector_store(settings, index_dir)  # issue 9 part 2 hook: vector_store = "pgvector" mirrors it
+        mirror_vector_store(settings, index_dir)  # vector_store = "pgvector" mirrors the new version
         report.n_chunks = len(chunks)
         report.vector_index = spec.kind
     report.seconds = time.perf_counter() - started

@@ -33,7 +33,7 @@ class Retriever:
     def __init__(self, index: IndexData, embedder: Embedder, settings=None):
         self.index = index
         self.embedder = embedder
-        # issue 9 part 2 hook: dense search in FAISS (default) or PostgreSQL/pgvector (rag/vector_store.py)
+        # dense search in FAISS (default) or PostgreSQL/pgvector, as `settings` say (rag/vector_store.py)
         from .vector_store import open_vector_store
 
         self.dense = open_vector_store(index, settings)

@@ -1,7 +1,8 @@
-"""What every server checks before it loads anything: the port is free, and who can reach it.
+"""What every server checks before it listens: the port, who can reach it, the models.
 
-Shared by the web UI (rag/webui.py) and the HTTP API (rag/api.py), so
-both fail the same way, in one line, before spending seconds on models.
+Shared by the web UI (rag/webui.py) and the HTTP API (rag/api.py), so both
+fail the same way, in one line: the port before spending seconds on models,
+the index and the models before the first question.
 """
 
 from __future__ import annotations
@@ -9,6 +10,12 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .pipeline import Pipeline
 
 
 class StartError(Exception):
@@ -50,3 +57,42 @@ def open_api_warning(host: str, key: str | None) -> str | None:
     if is_loopback(host) or key:
         return None
     return f"warning: the API on {host} answers anyone who can reach it; set --api-key-env to require a key"
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line for the user: its first line, whitespace collapsed."""
+    text = str(exc).strip()
+    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
+
+
+def load_pipeline(settings: Settings) -> Pipeline:
+    """The pipeline a server answers with, loaded now under server settings (`for_server`).
+
+    A missing or broken index, embedder, GGUF, prompt or vector store is a
+    StartError here, not an error at the first question. A model server
+    (`backend = "openai"`) that does not answer yet is only a warning: it may
+    come up later.
+    """
+    from .config import ConfigError
+    from .embedding import ModelMissingError, resolve_model_dir
+    from .loading import LoadError
+    from .pipeline import Pipeline
+    from .prompting import PromptError
+    from .store import StoreError
+    from .vector_store import VectorStoreError
+
+    settings = settings.for_server()
+    try:
+        resolve_model_dir(settings.embedding_model)  # before the index: a missing model package is said first
+        pipeline = Pipeline(settings)
+        generator = pipeline.generator  # the GGUF loads now: a broken file fails at start
+        if settings.backend == "openai":
+            generator.count_tokens("")  # the tokenizer data loads now, not at the first question
+    except (ConfigError, LoadError, ModelMissingError, PromptError, StoreError, VectorStoreError) as exc:
+        raise StartError(one_line(exc)) from None
+    if settings.backend == "openai":
+        try:
+            generator.check()
+        except Exception as exc:  # noqa: BLE001 - the server may come up later; say so now
+            print(f"warning: {one_line(exc)}", file=sys.stderr, flush=True)
+    return pipeline

@@ -243,7 +243,7 @@ def write(
     documents: list[Document],
 ) -> Path:
     """Write a complete new version and make it live atomically."""
-    import faiss
+    from . import vector_index
 
     spec = IndexSpec.from_dict(manifest.vector_index)
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -254,7 +254,7 @@ def write(
         _write_lines(staging / "chunks.jsonl", (asdict(c) for c in chunks))
         _write_lines(staging / "documents.jsonl", (asdict(d) for d in documents))
         np.save(staging / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-        faiss.write_index(build_faiss(vectors, spec), str(staging / "vectors.faiss"))
+        vector_index.write(build_faiss(vectors, spec), staging / "vectors.faiss")
         build_bm25([c.text for c in chunks]).save(str(staging / "bm25"), show_progress=False)
         _fsync_tree(staging)
         final = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"

@@ -37,7 +37,15 @@ from . import render  # noqa: E402
 from .collection import Collection, FileResult, Stats, UploadError  # noqa: E402
 from .config import RETRIEVERS, Settings  # noqa: E402
 from .contract import answer_to_json  # noqa: E402
-from .serving import StartError, api_key_from_env, check_port, is_loopback, open_api_warning  # noqa: E402
+from .serving import (  # noqa: E402
+    StartError,
+    api_key_from_env,
+    check_port,
+    is_loopback,
+    load_pipeline,
+    one_line,
+    open_api_warning,
+)
 
 if TYPE_CHECKING:
     from .chat import ChatService
@@ -97,21 +105,16 @@ def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
 
 def prepare(settings: Settings) -> App:
     """Load the index, the models and the prompts; every failure is a StartError."""
-    from .chat import KNOWN_ERRORS, ChatService
-    from .embedding import resolve_model_dir
-    from .generation import available_models, resolve_model
-    from .loading import LoadError
-    from .pipeline import Pipeline
+    from .chat import ChatService
+    from .generation import available_models
+    from .prompting import PromptError
 
+    pipeline = load_pipeline(settings)
+    settings = pipeline.settings  # server settings (Settings.for_server)
     try:
-        resolve_model_dir(settings.embedding_model)
-        if getattr(settings, "backend", "llama") == "llama":  # a remote model is checked when it loads
-            resolve_model(settings.model)
-        pipeline = Pipeline(settings)
-        pipeline.generator  # noqa: B018 - load the GGUF now: a broken file fails at start, not at the first question
-        chat = ChatService(pipeline)
-    except (*KNOWN_ERRORS, LoadError) as exc:
-        raise StartError(str(exc).splitlines()[0]) from None
+        chat = ChatService(pipeline)  # reads the follow-up rewriting prompt
+    except PromptError as exc:
+        raise StartError(one_line(exc)) from None
     models = available_models(settings.model_dir)
     if settings.model not in models:
         models = {settings.model: Path(settings.model).name, **models}

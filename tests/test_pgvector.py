@@ -274,6 +274,20 @@ def test_server_down_is_one_line(index_copy, rag_cli):
     assert "s3cret" not in line
 
 
+def test_servers_refuse_to_start_without_the_database(index_copy, rag_cli, tmp_path):
+    """`rag serve --api` and `python app.py` check their vector store before they listen: one
+    line, exit 2, no traceback (app.py does not pass through the CLI's error handling)."""
+    from conftest import free_port
+    from test_ui import _error_line, _start
+
+    url = f"postgresql://ann:s3cret@127.0.0.1:{free_port()}/rag"  # nothing listens there
+    env = {"RAG_VECTOR_STORE": "pgvector", "RAG_DATABASE_URL": url}
+    api = rag_cli("--index-dir", str(index_copy.index_dir), "serve", "--api", "--port", str(free_port()), env=env)
+    ui = _error_line(_start(tmp_path, "--port", str(free_port()), RAG_INDEX_DIR=str(index_copy.index_dir), **env))
+    for line in (api.error_line(), ui):
+        assert "cannot reach PostgreSQL at postgresql://ann:***@127.0.0.1:" in line and "s3cret" not in line
+
+
 def test_missing_extension_is_one_line(index_copy, pg_url, rag_cli):
     """A database where pgvector is not installed and the user may not install it (it is not a
     trusted extension): the message says what to do."""

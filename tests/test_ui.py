@@ -68,6 +68,20 @@ def test_per_question_settings_are_checked() -> None:
     assert "temperature" in _overrides(5, None, 9, None, models)[1]
 
 
+def test_the_ui_runs_with_server_settings(base_index) -> None:
+    """Like the API, the UI leaves a core to the embedder and collection work when n_threads is unset."""
+    import os
+
+    from conftest import settings_for
+
+    from rag.webui import prepare
+
+    unset = prepare(settings_for(base_index.index_dir))
+    assert unset.chat.pipeline.settings.n_threads == max(1, (os.cpu_count() or 2) - 1)
+    assert unset.settings.n_threads == unset.chat.pipeline.settings.n_threads
+    assert prepare(settings_for(base_index.index_dir, n_threads=2)).chat.pipeline.settings.n_threads == 2
+
+
 # ---------------------------------------------------------------- start errors (subprocess, no server)
 
 
