@@ -74,5 +74,5 @@ bench-scale: install
 	$(BIN)/python bench/run.py --sections scale-1m
 
 clean:
-	-[ -x $(BIN)/python ] && $(BIN)/python -m rag.pg_local stop index/pgdata  # a bundled PostgreSQL left running
+	-[ -x $(BIN)/python ] && $(BIN)/python -m rag.index.pg_local stop index/pgdata  # a bundled PostgreSQL left running
 	rm -rf $(VENV) index/CURRENT index/v-* index/.tmp-*

@@ -1,6 +1,6 @@
 """The web UI: `python app.py [--host H] [--port P] [--auth USER:PASSWORD] [--with-api]`, on 127.0.0.1:7860.
 
-A thin entry point; the UI lives in rag/webui.py (`rag serve` runs the same
+A thin entry point; the UI lives in rag/serve/webui.py (`rag serve` runs the same
 code). Settings come from the usual layers (config file, RAG_* environment).
 """
 
@@ -22,11 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-key-env", metavar="NAME", help="with --with-api: the API requires the key in this variable")
     args = parser.parse_args(argv)
 
-    from rag.openmp import choose_wait_policy
+    from rag.core.openmp import choose_wait_policy
 
-    choose_wait_policy()  # as `rag serve` does, before llama.cpp or FAISS loads (rag/openmp.py)
-    from rag.config import ConfigError, load_settings
-    from rag.webui import serve
+    choose_wait_policy()  # as `rag serve` does, before llama.cpp or FAISS loads (rag/core/openmp.py)
+    from rag.core.errors import ConfigError
+    from rag.core.settings import load_settings
+    from rag.serve.webui import serve
 
     try:
         settings = load_settings()

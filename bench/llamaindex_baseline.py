@@ -38,8 +38,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
 
-    from rag.embedding import resolve_model_dir
-    from rag.generation import resolve_model
+    from rag.answer.generation.llama import resolve_model
+    from rag.index.embedding import resolve_model_dir
 
     started = time.perf_counter()
     from llama_index.core import Settings, SimpleDirectoryReader, VectorStoreIndex

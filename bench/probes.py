@@ -31,15 +31,15 @@ def peak_mb() -> float:
 
 
 def coldstart(question: str) -> dict:
-    """The `rag ask` path step by step (rag/cli.py ask), with a wall-clock mark after each."""
+    """The `rag ask` path step by step (rag/serve/cli.py ask), with a wall-clock mark after each."""
     marks = {"interpreter": time.time()}
 
     def mark(name: str) -> None:
         marks[name] = time.time()
 
-    import rag.cli  # noqa: F401  typer, rich, settings: what every `rag` command imports
+    import rag.serve.cli  # noqa: F401  typer, rich, settings: what every `rag` command imports
 
-    mark("import rag.cli")
+    mark("import rag.serve.cli")
     import numpy  # noqa: F401
 
     mark("import numpy")
@@ -52,17 +52,17 @@ def coldstart(question: str) -> dict:
     import llama_cpp  # noqa: F401
 
     mark("import llama_cpp")
-    from rag.config import load_settings
-    from rag.contract import answer_to_json  # noqa: F401
-    from rag.pipeline import Pipeline
+    from rag.answer.pipeline import Pipeline
+    from rag.core.contract import answer_to_json  # noqa: F401
+    from rag.core.settings import load_settings
 
-    mark("import rag.pipeline")
+    mark("import rag.answer.pipeline")
     settings = load_settings()
-    from rag.embedding import Embedder
+    from rag.index.embedding import Embedder
 
     embedder = Embedder(settings.embedding_model, batch_size=settings.embed_batch_size)
     mark("load embedder")
-    from rag.generation import Generator
+    from rag.answer.generation.llama import Generator
 
     generator = Generator(settings.model, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=settings.seed)
     mark("load GGUF")
@@ -90,9 +90,9 @@ def coldstart(question: str) -> dict:
 
 def serve(n: int) -> dict:
     """One Pipeline answering `n` questions (the dev set, cycled): RSS after every 10."""
-    from rag.config import load_settings
-    from rag.gold import load_gold
-    from rag.pipeline import Pipeline
+    from rag.answer.pipeline import Pipeline
+    from rag.core.settings import load_settings
+    from rag.eval.gold import load_gold
 
     settings = load_settings()
     questions = [item.question for item in load_gold(settings.gold)]
@@ -109,7 +109,7 @@ def serve(n: int) -> dict:
 
 
 if __name__ == "__main__":
-    from rag.openmp import choose_wait_policy
+    from rag.core.openmp import choose_wait_policy
 
     choose_wait_policy()  # as the `rag` command does before loading anything
     command, *args = sys.argv[1:]

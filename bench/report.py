@@ -188,7 +188,7 @@ def coldstart_md(r: dict, charts: Path) -> list[str]:
     if policies:
         loads = ", ".join(f"{w['load_average']:.1f}" for w in r["runs"])
         rows += [
-            "OpenMP wait policy (rag/openmp.py: libgomp's spinning wait on a free machine, passive waiting when "
+            "OpenMP wait policy (rag/core/openmp.py: libgomp's spinning wait on a free machine, passive waiting when "
             f"the load average reaches the core count; load average before each run here: {loads}). The same "
             "command with the policy forced, interleaved with the runs above: "
             + ", ".join(f"`OMP_WAIT_POLICY={k}` {v:.2f} s" for k, v in policies.items())

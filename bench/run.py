@@ -32,7 +32,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE), str(ROOT / "tests")]  # tests/ for servers.py
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-from rag.openmp import choose_wait_policy  # noqa: E402
+from rag.core.openmp import choose_wait_policy  # noqa: E402
 
 WAIT_POLICY = choose_wait_policy() or os.environ.get("OMP_WAIT_POLICY", "default (spin)")  # as `rag` decides
 
@@ -58,13 +58,13 @@ def log(message: str) -> None:
 
 def settings(**overrides):
     """The settings in force (config file, RAG_*), as `rag` would use them, plus overrides."""
-    from rag.config import load_settings
+    from rag.core.settings import load_settings
 
     return load_settings().with_overrides(**overrides)
 
 
 def questions() -> list[str]:
-    from rag.gold import load_gold
+    from rag.eval.gold import load_gold
 
     return [item.question for item in load_gold(settings().gold)]
 
@@ -137,9 +137,9 @@ def section_ingest(work: Path) -> dict:
     """Whole-pipeline ingest rate vs raw SentenceTransformer.encode on the same chunk texts."""
     from synthetic import shuffled_copies
 
-    from rag import store
-    from rag.embedding import Embedder
-    from rag.ingest import ingest
+    from rag.index import store
+    from rag.index.embedding import Embedder
+    from rag.ingest.indexer import ingest
 
     base = settings()
     collection = shuffled_copies(ROOT / "data" / "corpus", work / "collection", copies=COPIES)
@@ -215,7 +215,7 @@ def section_ingest(work: Path) -> dict:
 
 
 def _retrieval_run(index_dir: Path, qs: list[str], embedder) -> dict:
-    from rag.pipeline import Pipeline
+    from rag.answer.pipeline import Pipeline
 
     s = settings(index_dir=index_dir)
     pipeline = Pipeline(s, embedder=embedder)
@@ -254,7 +254,7 @@ def _retrieval_run(index_dir: Path, qs: list[str], embedder) -> dict:
 
 
 def section_retrieval(work: Path) -> dict:
-    from rag.embedding import Embedder
+    from rag.index.embedding import Embedder
 
     s = settings()
     embedder = Embedder(s.embedding_model, batch_size=s.embed_batch_size)
@@ -277,9 +277,9 @@ def section_generation(work: Path, prompts_n: int = 8) -> dict:
     """
     from llama_cpp import Llama
 
-    from rag.evidence import select_passages
-    from rag.generation import GenerationSettings, forbid_grammar
-    from rag.pipeline import ANSWER_FORBID, Pipeline
+    from rag.answer.evidence import select_passages
+    from rag.answer.generation.base import GenerationSettings, forbid_grammar
+    from rag.answer.pipeline import ANSWER_FORBID, Pipeline
 
     s = settings()
     pipeline = Pipeline(s)
@@ -395,7 +395,7 @@ def section_coldstart(work: Path, runs: int = 3) -> dict:
         probes.append(result)
     median_probe = sorted(probes, key=lambda p: p["wall_s"])[len(probes) // 2]
     imports = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import rag.cli, rag.pipeline, rag.contract, faiss, bm25s, llama_cpp"],
+        [sys.executable, "-X", "importtime", "-c", "import rag.serve.cli, rag.answer.pipeline, rag.core.contract, faiss, bm25s, llama_cpp"],
         cwd=ROOT, capture_output=True, text=True,
     ).stderr
     top = []
@@ -503,9 +503,9 @@ def section_llamaindex(work: Path, answers: int = 8) -> dict:
     """LlamaIndex's default pipeline vs ours: same models, same collection, same questions."""
     from synthetic import shuffled_copies
 
-    from rag.embedding import Embedder
-    from rag.ingest import ingest
-    from rag.pipeline import Pipeline
+    from rag.answer.pipeline import Pipeline
+    from rag.index.embedding import Embedder
+    from rag.ingest.indexer import ingest
 
     if not LLAMAINDEX_PYTHON.exists():
         return {"skipped": "bench/.venv-llamaindex is missing: run `make bench-llamaindex-venv`"}

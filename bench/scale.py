@@ -3,11 +3,11 @@
     python bench/scale.py --n 100000 --out bench/results/scale-100k.json
     python bench/scale.py --n 1000000 --out bench/results/scale-1m.json     (make bench-scale)
 
-Every index is built with the product's code (rag/vector_index.py with the
+Every index is built with the product's code (rag/index/vector_index.py with the
 default Settings, the kind forced) in its own process, so its peak memory is
 its own; it is then opened memory-mapped in a fresh process, as `rag ask`
 opens it, and queried one question at a time on 2 threads. Recall@10 is
-measured against exact search. BM25 goes through rag.store.build_bm25 and the
+measured against exact search. BM25 goes through rag.index.store.build_bm25 and the
 Retriever's own scoring; "hybrid" is Retriever.search (dense + BM25 + RRF) over
 the synthetic collection with the automatically chosen vector index.
 """
@@ -65,7 +65,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def settings(kind: str = "auto"):
-    from rag.config import Settings
+    from rag.core.settings import Settings
 
     return Settings(vector_index=kind)
 
@@ -94,7 +94,7 @@ def step_data(work: Path, n: int, queries: int) -> dict:
 
 
 def step_build(work: Path, kind: str) -> dict:
-    from rag import vector_index
+    from rag.index import vector_index
 
     vectors = np.load(work / "vectors.npy")
     spec = vector_index.choose(len(vectors), vectors.shape[1], settings(kind))
@@ -117,7 +117,7 @@ def step_build(work: Path, kind: str) -> dict:
 def step_query(work: Path, kind: str) -> dict:
     import faiss
 
-    from rag import vector_index
+    from rag.index import vector_index
 
     faiss.omp_set_num_threads(2)
     spec = vector_index.IndexSpec.from_dict(json.loads((work / f"{kind}.spec.json").read_text()))
@@ -125,7 +125,7 @@ def step_query(work: Path, kind: str) -> dict:
     base, base_parts = rss_mb(), rss_parts_mb()
     started = time.perf_counter()
     vectors = np.load(work / "vectors.npy", mmap_mode="r")
-    vector_index.advise_random(vectors)  # as rag.store opens it
+    vector_index.advise_random(vectors)  # as rag.index.store opens it
     index = vector_index.read(work / f"{kind}.faiss")
     load_s = time.perf_counter() - started
     loaded = rss_mb() - base
@@ -170,7 +170,7 @@ def step_query(work: Path, kind: str) -> dict:
 
 
 def step_bm25(work: Path, n: int, queries: int) -> dict:
-    from rag.store import build_bm25
+    from rag.index.store import build_bm25
 
     source = TextSource(ROOT / "data" / "corpus")
     started = time.perf_counter()
@@ -180,7 +180,7 @@ def step_bm25(work: Path, n: int, queries: int) -> dict:
     words = sum(len(t.split()) for t in texts[:10_000]) / min(n, 10_000)
     before = rss_mb()
     started = time.perf_counter()
-    from rag.lexical import tokenize
+    from rag.index.lexical import tokenize
 
     tokens = tokenize(texts)
     tokenize_s = time.perf_counter() - started
@@ -217,7 +217,7 @@ class SyntheticChunks:
         return self.n
 
     def __getitem__(self, row: int):
-        from rag.records import Chunk
+        from rag.core.records import Chunk
 
         return Chunk(f"doc{row // 10}", row % 10, 0, 1, "", 1)
 
@@ -226,9 +226,9 @@ def step_bm25_query(work: Path, n: int) -> dict:
     import bm25s
     import faiss
 
-    from rag import vector_index
-    from rag.retrieval import RetrievalSettings, Retriever
-    from rag.store import IndexData
+    from rag.answer.retrieval import RetrievalSettings, Retriever
+    from rag.index import vector_index
+    from rag.index.store import IndexData
 
     faiss.omp_set_num_threads(2)
     questions = json.loads((work / "bm25_queries.json").read_text())
@@ -293,7 +293,7 @@ STEPS = {"data": step_data, "build": step_build, "query": step_query, "bm25": st
 
 
 def child(argv: list[str]) -> None:
-    from rag.openmp import choose_wait_policy
+    from rag.core.openmp import choose_wait_policy
 
     choose_wait_policy()  # as the `rag` command does
     step, work, *rest = argv
@@ -341,7 +341,7 @@ def measure(n: int, queries: int, kinds: list[str], work: Path, bm25: bool = Tru
     if bm25:
         out["bm25"] = run_step("bm25", work, n, queries)
         out["bm25"].update(run_step("bm25-query", work, n))
-    out["auto_kind"] = __import__("rag.vector_index", fromlist=["choose"]).choose(n, DIM, settings()).kind
+    out["auto_kind"] = __import__("rag.index.vector_index", fromlist=["choose"]).choose(n, DIM, settings()).kind
     out["total_s"] = time.perf_counter() - started
     out["load_average_end"] = os.getloadavg()
     return out

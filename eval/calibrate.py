@@ -25,12 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rag.config import load_settings  # noqa: E402
-from rag.evidence import select_passages  # noqa: E402
-from rag.gold import load_gold  # noqa: E402
-from rag.metrics import answer_correct  # noqa: E402
-from rag.pipeline import ABSTAIN, Pipeline  # noqa: E402
-from rag.records import Answer  # noqa: E402
+from rag.answer.evidence import select_passages  # noqa: E402
+from rag.answer.pipeline import ABSTAIN, Pipeline  # noqa: E402
+from rag.core.records import Answer  # noqa: E402
+from rag.core.settings import load_settings  # noqa: E402
+from rag.eval.gold import load_gold  # noqa: E402
+from rag.eval.metrics import answer_correct  # noqa: E402
 
 GRID = {
     "abstain_threshold": [0.25, 0.30, 0.35, 0.40, 0.45],

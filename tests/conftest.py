@@ -41,7 +41,7 @@ for name in list(sys.modules):
     if name.partition(".")[0] in BLOCK:
         del sys.modules[name]
 sys.argv = ["rag", *sys.argv[1:]]
-from rag.cli import run
+from rag.serve.cli import run
 run()
 """
 
@@ -59,7 +59,7 @@ def doc_id(name: str) -> str:
 
 def settings_for(index_dir: Path, collection: Path | None = None, **overrides):
     """Settings with the defaults, pointed at a test index (no config file, no env)."""
-    from rag.config import Settings
+    from rag.core.settings import Settings
 
     extra = {"collection": collection} if collection is not None else {}
     return Settings(index_dir=index_dir, **extra, **overrides)
@@ -70,7 +70,7 @@ def settings_for(index_dir: Path, collection: Path | None = None, **overrides):
 
 @pytest.fixture(scope="session")
 def embedder():
-    from rag.embedding import Embedder
+    from rag.index.embedding import Embedder
 
     return Embedder()
 
@@ -89,7 +89,7 @@ class BuiltIndex:
 @pytest.fixture(scope="session")
 def base_index(tmp_path_factory, embedder) -> BuiltIndex:
     """The tiny collection ingested once; read-only: copy it (`index_copy`) to mutate."""
-    from rag.ingest import ingest
+    from rag.ingest.indexer import ingest
 
     root = tmp_path_factory.mktemp("base")
     collection = copy_docs(root / "collection")
@@ -150,7 +150,7 @@ def cli_env(tmp_path_factory) -> dict[str, str]:
 
 @pytest.fixture
 def rag_cli(cli_env, tmp_path):
-    """Run `python -m rag.cli ARGS` (or the hiding driver) and capture its output."""
+    """Run `python -m rag.serve.cli ARGS` (or the hiding driver) and capture its output."""
 
     def run(*args: str, env: dict[str, str] | None = None, hide: str | None = None, timeout: float = 180):
         full_env = dict(cli_env, **(env or {}))
@@ -158,7 +158,7 @@ def rag_cli(cli_env, tmp_path):
             full_env["RAG_TEST_HIDE"] = hide
             cmd = [sys.executable, "-c", HIDE_AND_RUN_CLI, *args]
         else:
-            cmd = [sys.executable, "-m", "rag.cli", *args]
+            cmd = [sys.executable, "-m", "rag.serve.cli", *args]
         proc = subprocess.run(
             cmd, cwd=tmp_path, env=full_env, capture_output=True, text=True, timeout=timeout
         )
@@ -195,7 +195,7 @@ def ui_server(tmp_path_factory, base_index, embedder):
     The collection is the tiny one plus XSS_DOC; tests may add and remove
     documents (only their own). Stopped at the end of the session.
     """
-    from rag.ingest import ingest
+    from rag.ingest.indexer import ingest
 
     root = tmp_path_factory.mktemp("ui")
     collection, index_dir = root / "collection", root / "index"

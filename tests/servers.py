@@ -101,7 +101,7 @@ def llama_server(root: Path, api_key: str | None = None) -> Iterator[Server]:
 
     With `api_key`, the server refuses requests without `Authorization: Bearer <api_key>`.
     """
-    from rag.generation import resolve_model
+    from rag.answer.generation.llama import resolve_model
 
     port = free_port()
     cmd = [
@@ -137,7 +137,7 @@ def rag_api_server(root: Path, index_dir: Path, collection: Path, *extra_args: s
     if with_ui:
         cmd, name = [sys.executable, str(ROOT / "app.py"), "--with-api"], "app.py --with-api"
     else:
-        cmd, name = [sys.executable, "-m", "rag.cli", "serve", "--api"], "rag serve --api"
+        cmd, name = [sys.executable, "-m", "rag.serve.cli", "serve", "--api"], "rag serve --api"
     cmd += ["--port", str(port), *extra_args]
     with running(cmd, full_env, root, port, "/healthz", root / "api-server.log", name) as server:
         yield server

@@ -1,0 +1,120 @@
+"""From retrieved chunks to numbered passages with scored sentences.
+
+The small answer model reads few tokens well, so the prompt gets the best
+passages only, and every later check (abstention, grounding, the supporting
+sentence shown under a citation) works at sentence level.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from rag.core.records import Document, Hit
+from rag.index.lexical import stemmer
+from rag.ingest.sentences import split_sentences
+
+_WORD = re.compile(r"\w+(?:[.,]\d+)*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int  # span in the article
+    end: int
+    text: str
+    relevance: float  # how well it answers the question (0..1)
+
+
+@dataclass(frozen=True)
+class Passage:
+    n: int  # the number the prompt and the citations use
+    hit: Hit
+    title: str
+    sentences: tuple[Sentence, ...]
+
+    @property
+    def relevance(self) -> float:
+        return max((s.relevance for s in self.sentences), default=0.0)
+
+    @property
+    def text(self) -> str:
+        return self.hit.chunk.text
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | {"did", "does", "many", "much", "long", "far"}
+
+
+def terms(text: str) -> list[str]:
+    """Content terms: lower-cased, stemmed words without stop words; numbers without separators."""
+    words = [m.group(0).lower().replace(",", "") for m in _WORD.finditer(text)]
+    stop = stop_words()
+    return stemmer().stemWords([w for w in words if w not in stop])
+
+
+def ranked_sentences(passages: list[Passage]) -> list[tuple[Passage, Sentence]]:
+    """Every distinct sentence of the passages, most relevant first.
+
+    Overlapping chunks repeat sentences; each is kept once, under the first
+    passage that holds it.
+    """
+    ranked = sorted(((p, s) for p in passages for s in p.sentences), key=lambda ps: -ps[1].relevance)
+    seen: set[tuple[int, int]] = set()
+    unique = []
+    for passage, sentence in ranked:
+        if (sentence.start, sentence.end) not in seen:
+            seen.add((sentence.start, sentence.end))
+            unique.append((passage, sentence))
+    return unique
+
+
+def coverage(question_terms: set[str], text: str) -> float:
+    """Share of the question's content terms that `text` contains."""
+    if not question_terms:
+        return 0.0
+    return len(question_terms & set(terms(text))) / len(question_terms)
+
+
+def select_passages(
+    question: str,
+    question_vec: np.ndarray,
+    hits: list[Hit],
+    documents: dict[str, Document],
+    embedder,
+    limit: int,
+    semantic_weight: float = 0.6,
+) -> list[Passage]:
+    """Number the top `limit` hits and score each of their sentences against the question.
+
+    A sentence's relevance mixes its cosine similarity to the question with
+    the share of question terms it contains: the cosine catches paraphrase,
+    the term share catches the specific entity or date the question names.
+    """
+    chosen = hits[:limit]
+    spans_per_hit = []
+    for hit in chosen:
+        doc = documents[hit.chunk.doc_id]
+        spans_per_hit.append(split_sentences(doc.text, hit.chunk.start, hit.chunk.end))
+    texts = [documents[h.chunk.doc_id].text[s:e] for h, spans in zip(chosen, spans_per_hit) for s, e in spans]
+    vecs = embedder.encode_sentences(texts) if texts else np.zeros((0, len(question_vec)), dtype=np.float32)
+    cosines = vecs @ question_vec if len(texts) else np.zeros(0)
+    q_terms = set(terms(question))
+    passages, i = [], 0
+    for n, (hit, spans) in enumerate(zip(chosen, spans_per_hit), start=1):
+        doc = documents[hit.chunk.doc_id]
+        sentences = []
+        for s, e in spans:
+            text = doc.text[s:e]
+            relevance = semantic_weight * max(0.0, float(cosines[i])) + (1 - semantic_weight) * coverage(
+                q_terms, text
+            )
+            sentences.append(Sentence(s, e, text, relevance))
+            i += 1
+        passages.append(Passage(n, hit, doc.title, tuple(sentences)))
+    return passages

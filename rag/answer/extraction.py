@@ -1,0 +1,406 @@
+"""Short answers as verbatim spans of the evidence, typed by the question.
+
+A 135M-parameter model picks the right fact often but phrases it badly and
+invents details, so the final answer is never its free text: it is a span
+copied from a supporting sentence. The question's form says what kind of
+span can answer it (a date for "when", a quantity for "how many", a name for
+"who"/"which"); candidates of that kind are read off the most relevant
+sentences with regular expressions, and ranked by sentence relevance, by
+closeness to the question's words in the sentence, and by agreement with the
+model's draft. A typed question with no typed candidate near its focus word
+is not answered: that is the main abstention signal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rag.answer.evidence import Passage, Sentence, ranked_sentences, stop_words, terms
+from rag.answer.grounding import same_word
+
+# ------------------------------------------------------------ answer types
+
+DATE, QUANTITY, NAME, OTHER = "date", "quantity", "name", "other"
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?(?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)?"
+_YEAR = r"(?:1[89]|20)\d\d"
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+DATE_RE = re.compile(
+    rf"\b(?:{_MONTH}\s+{_DAY}\s*(?:to|until|through)\s+(?:{_MONTH}\s+)?{_DAY}"  # August 30 to September 5
+    rf"|{_MONTH}\.?\s+{_DAY}(?:,?\s+{_YEAR})?"  # June 6, April 16-19, March 20, 2023
+    rf"|{_DAY}\s+{_MONTH}(?:\s+{_YEAR})?"  # 20 February 2022
+    rf"|(?:early |mid-?|late )?{_MONTH}\s+{_YEAR}"  # April 2022
+    rf"|{_WEEKDAY}|{_YEAR})\b"
+)
+_CALENDAR_WORD = re.compile(rf"(?:{_MONTH}|{_WEEKDAY})\.?", re.I)
+_HAS_DAY = re.compile(rf"{_MONTH}\.?\s+\d|\d\s+{_MONTH}")
+_HAS_YEAR = re.compile(rf"\b{_YEAR}\b")
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|hundred|thousand|dozen|dozens|"
+    "hundreds|thousands"
+)
+_NUMBER = (
+    rf"(?<![\w-])(?:(?:US|A|C)?[$€£]\s?)?\d[\d,]*(?:\.\d+)?%?(?:-\w+)?|\b(?:{_NUMBER_WORDS})\b(?:-\w+)?"
+)
+_SCALE = r"(?:\s+(?:million|billion|trillion|thousand|hundred|percent|per cent))?"
+QUANTITY_RE = re.compile(rf"(?:{_NUMBER}){_SCALE}", re.IGNORECASE)
+# Proper names: capitalised words or codes such as Y-20, S-400, HQ-22, joined by of/for/the/and/de.
+_CAP = r"(?:[A-Z][\w'’.-]*[\w]|[A-Z]|[A-Z]{1,3}-\d+\w*)"
+NAME_RE = re.compile(rf"{_CAP}(?:\s+(?:(?:of|for|the|de|von|al|bin)\s+)*{_CAP})*")
+
+_DATE_Q = re.compile(r"^\s*when\b|\bwhat (?:date|day|year|month|time)\b|\bwhich (?:dates?|days?|year|month)\b", re.I)
+_QUANTITY_NOUNS = (
+    r"number|amount|size|population|budget|cost|price|distance|length|duration|total|value|"
+    r"spending|area|height|weight|speed|range|share|rate"
+)
+_QUANTITY_Q = re.compile(
+    rf"\bhow (?:many|much|long|far|large|big|old|high|often)\b"
+    rf"|\bwhat (?:is|was|were|are)\b[^?]*?\b({_QUANTITY_NOUNS})\b",
+    re.I,
+)
+_NAME_Q = re.compile(r"^\s*(?:who|whom|whose|where)\b|\bwhich\b|\bwhat (?:is|was) the name\b|\bname the\b", re.I)
+_LIST_HINT = re.compile(r"\b(?:which|what)\s+(?:other\s+)?((?:[\w-]+\s+){0,2}[\w-]+)", re.I)
+_NOT_PLURAL = {"is", "was", "has", "does", "this", "its", "his", "us", "as", "news", "series", "status"}
+_FOCUS_AFTER = re.compile(r"\bhow (?:many|much)\s+((?:[\w-]+\s*){1,4})", re.I)
+_WHICH = re.compile(r"\bwhich\s+(?:other\s+)?((?:[\w-]+\s*){1,3})", re.I)
+_AUXILIARY = re.compile(
+    r"\b(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|may|might|in|on|at|of)\b.*",
+    re.I | re.S,
+)
+
+
+# "tactics such as A, B, and C": the enumeration after a list marker answers "which X" questions.
+_ITEM = r"[\w$€£'’.-]+(?:\s+[\w'’.-]+){0,4}?"
+_LAST_ITEM = r"[\w$€£'’.-]+(?:\s+(?!(?:which|that|who|while|as|to|in|on|at|for|from|by|with)\b)[\w'’.-]+){0,3}"
+ENUMERATION_RE = re.compile(
+    rf"\b(?:such as|including|like|namely|notably|as well as)\s+({_ITEM}(?:,\s+{_ITEM})*,?\s+(?:and|or)\s+{_LAST_ITEM})"
+)
+
+
+_DAY_Q = re.compile(r"\bwhat (?:date|day)\b|\bwhich (?:dates?|days?)\b|\bon what\b", re.I)
+_YEAR_Q = re.compile(r"\b(?:what|which) year\b", re.I)
+# What a "how long / how far / how much" answer is measured in.
+_UNITS = {
+    "duration": re.compile(r"\b(?:second|minute|hour|day|week|month|year|decade)s?\b", re.I),
+    "distance": re.compile(r"\b(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|feet|foot)\b", re.I),
+    "money": re.compile(r"[$€£]|\b(?:dollars?|euros?|pounds?|roubles?|rubles?|yuan)\b", re.I),
+}
+_UNIT_Q = (
+    ("duration", re.compile(r"\bhow long\b", re.I)),
+    ("distance", re.compile(r"\bhow far\b", re.I)),
+    (
+        "money",
+        re.compile(
+            r"\bhow much\b.*\b(?:cost|spend|spent|pay|paid|worth|budget|price)|\b(?:cost|budget|price)\b",
+            re.I,
+        ),
+    ),
+)
+# Focus nouns naming a place: a name after in/at/to/from answers them.
+_PLACE_NOUNS = (
+    "country countries city cities region town capital base sea state nation nations province village airport "
+    "port island area district territory place location"
+)
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    kind: str  # date | quantity | name | other
+    focus: tuple[str, ...]  # stemmed focus words ("tanks" in "how many tanks")
+    wants_list: bool
+    place: bool = False  # "where ...", "which country": a name after in/at/from is likelier
+    grain: str | None = None  # "day" or "year": what precision a date question asks for
+    unit: str | None = None  # "duration", "distance" or "money": what a quantity is measured in
+    person: bool = False  # "who ...": a possessive ("Russia's president") is not the answer
+
+
+def question_type(question: str) -> QuestionType:
+    """What kind of span answers the question, and which words it must sit near."""
+    if _DATE_Q.search(question):
+        kind = DATE
+    elif _QUANTITY_Q.search(question):
+        kind = QUANTITY
+    elif _NAME_Q.search(question):
+        kind = NAME
+    else:
+        kind = OTHER
+    focus: tuple[str, ...] = ()
+    if kind == QUANTITY:
+        match = _FOCUS_AFTER.search(question)
+        if match:
+            group = _AUXILIARY.sub("", match.group(1))
+            focus = tuple(terms(group))
+            if " and " in f" {group} ":
+                return QuestionType(kind, focus, True)
+        elif (noun := _QUANTITY_Q.search(question)) and noun.group(1):
+            focus = tuple(terms(noun.group(1)))
+    elif kind == NAME and (match := _WHICH.search(question)):
+        focus = tuple(terms(_noun_group(match.group(1))))
+    place = bool(re.match(r"\s*where\b", question, re.I)) or (
+        kind == NAME and bool(set(focus[-1:]) & _place_terms())
+    )
+    grain = "year" if _YEAR_Q.search(question) else "day" if _DAY_Q.search(question) else None
+    unit = (
+        next((name for name, pattern in _UNIT_Q if pattern.search(question)), None)
+        if kind == QUANTITY
+        else None
+    )
+    wants_list = kind in (NAME, OTHER) and _asks_for_several(question)
+    person = bool(re.match(r"\s*(?:who|whom)\b", question, re.I))
+    return QuestionType(kind, focus, wants_list, place, grain if kind == DATE else None, unit, person)
+
+
+@lru_cache(maxsize=1)
+def _place_terms() -> frozenset[str]:
+    return frozenset(terms(_PLACE_NOUNS))
+
+
+def _noun_group(words: str) -> str:
+    """'countries sent military' -> 'countries'; 'think tank published' -> 'think tank'.
+
+    Without a tagger, the group ends at an auxiliary or preposition, before a
+    past-tense-looking word, or right after a plural-looking word.
+    """
+    kept = []
+    for word in _AUXILIARY.sub("", words).split():
+        lower = word.lower()
+        if kept and lower.endswith("ed"):
+            break
+        kept.append(word)
+        if len(lower) > 3 and lower.endswith("s") and not lower.endswith("ss"):
+            break
+    return " ".join(kept)
+
+
+def _asks_for_several(question: str) -> bool:
+    """'Which countries ...': a plural noun right after which/what asks for a list."""
+    match = _LIST_HINT.search(question)
+    if not match:
+        return False
+    words = match.group(1).lower().split()
+    return any(
+        w not in _NOT_PLURAL and len(w) > 3 and (w.endswith("ies") or (w.endswith("s") and not w.endswith("ss")))
+        for w in words
+    )
+
+
+# ------------------------------------------------------------ candidates
+
+
+@dataclass(frozen=True)
+class Span:
+    passage: Passage
+    sentence: Sentence
+    start: int  # article offsets
+    end: int
+    text: str
+    score: float
+
+
+def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[int, int]]:
+    if wants_list:
+        listed = [(m.start(1), m.end(1)) for m in ENUMERATION_RE.finditer(text)]
+        if listed:
+            return listed
+    if kind == DATE:
+        pattern = DATE_RE
+    elif kind == QUANTITY:
+        pattern = QUANTITY_RE
+    elif kind == NAME:
+        pattern = NAME_RE
+    else:
+        return []
+    spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
+    if kind in (NAME, QUANTITY):
+        # "August" is a date, not a name; the 5 of "September 5" counts nothing
+        dates = [(m.start(), m.end()) for m in DATE_RE.finditer(text)]
+        if kind == NAME:
+            spans = [(s, e) for s, e in spans if not _CALENDAR_WORD.fullmatch(text[s:e])]
+            # "Ukrainian track", "Chinese troops": a demonym before a noun describes, it names no one
+            spans = [(s, e) for s, e in spans if not _DEMONYM_BEFORE_NOUN.match(text[s:e] + text[e : e + 30])]
+        else:
+            spans = [(s, e) for s, e in spans if not any(ds <= s < de for ds, de in dates)]
+            spans = [(s, e) for s, e in spans if not _designation(text, s)]
+    if kind == NAME:
+        spans = [_drop_leading_function_words(text, s, e) for s, e in spans]
+        # "Interestingly, ..." / "However, ...": capitalised only because it opens the sentence
+        spans = [(s, e) for s, e in spans if not (s == 0 and " " not in text[s:e] and text[e : e + 1] == ",")]
+        spans = [(s, e) for s, e in spans if s < e]
+    if kind == QUANTITY:
+        spans = [_with_unit(text, s, e) for s, e in spans]
+    return spans
+
+
+_DEMONYM_BEFORE_NOUN = re.compile(r"[A-Z][a-z]+(?:ian|ese|ish|ean|ern)\s+[a-z]")
+_DESIGNATION = re.compile(r"(?<![.?!:;]\s)\b[A-Z][\w-]*\s$")
+
+
+def _designation(text: str, start: int) -> bool:
+    """'Type 12', 'Global Thunder 23': a number right after a capitalised word names a model, not a count."""
+    before = text[max(0, start - 30) : start]
+    match = _DESIGNATION.search(before)
+    return (
+        bool(match)
+        and match.start() + max(0, start - 30) > 0
+        and not _CALENDAR_WORD.fullmatch(match.group(0).strip())
+    )
+
+
+def _drop_leading_function_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """'The Institute ...' -> 'Institute ...', 'Through Belarus' -> 'Belarus' (capitalised only by position)."""
+    stop = stop_words()
+    while start < end:
+        m = re.match(r"(\S+)(\s+|$)", text[start:end])
+        if not m or m.group(1).lower() not in stop:
+            break
+        start += m.end()
+    return start, end
+
+
+_UNIT_WORD = re.compile(r"\s+([A-Za-z][\w-]*)")
+
+
+def _with_unit(text: str, start: int, end: int, max_words: int = 2) -> tuple[int, int]:
+    """Extend a number over the words that say what it counts ("30,000 troops")."""
+    stop = stop_words()
+    for _ in range(max_words):
+        m = _UNIT_WORD.match(text, end)
+        if not m or m.group(1).lower() in stop:
+            break
+        end = m.end()
+    return start, end
+
+
+def _near(text: str, start: int, end: int, wanted: set[str], window: int = 60) -> float:
+    """Share of `wanted` terms within `window` characters around the span."""
+    if not wanted:
+        return 0.0
+    around = text[max(0, start - window) : end + window]
+    return len(wanted & set(terms(around))) / len(wanted)
+
+
+# "in Brest", "to neighboring Lithuania", "in the Kaliningrad region"
+_PLACE_PREPOSITION = re.compile(r"\b(?:in|at|from|to|near|into|of)\s+(?:[a-z][\w-]*\s+){0,2}$", re.I)
+
+
+def _adjacency(text: str, start: int, end: int, wanted: set[str]) -> float:
+    """1 when a question word touches the span, falling off with the distance in words."""
+    before = re.findall(r"\w[\w'’-]*", text[:start])
+    after = re.findall(r"\w[\w'’-]*", text[end:])
+    distances = [i for i, w in enumerate(reversed(before)) if set(terms(w)) & wanted]
+    distances += [i for i, w in enumerate(after) if set(terms(w)) & wanted]
+    return 1 / (1 + min(distances)) if distances else 0.0
+
+
+_APPOSITION = re.compile(r"(?:\s*,\s*(?:a|an|the)\b)?((?:\s+[\w'’-]+){1,5})")
+_TITLE_BEFORE = re.compile(r"((?:[a-z][\w'’-]*\s+){1,3})$")  # lower-case: "analyst", not "Air Base in"
+_COORDINATOR = re.compile(r"\b(?:and|or|but)\b", re.I)
+
+
+def _beside(text: str, start: int, end: int) -> str:
+    """Words naming what the span is: 'analyst Artyom Shraibman', 'Song Zhongping, a military expert'.
+
+    Neither side crosses a coordinator, and the right side crosses a comma
+    only into an apposition (", a ...").
+    """
+    before = _TITLE_BEFORE.search(text[:start])
+    after = _APPOSITION.match(text, end)
+    left = before.group(1) if before else ""
+    right = after.group(1) if after else ""
+    left = _COORDINATOR.split(left)[-1]
+    right = _COORDINATOR.split(re.split(r"[,;:.]", right)[0])[0]
+    return f"{left} {right}"
+
+
+def _merge_lists(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join candidates separated only by commas/and/or into one list span."""
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and re.fullmatch(r"(?:,|\s)*(?:\s(?:and|or)\s)?(?:[\s,]|\b[a-z-]+\b){0,4}", text[merged[-1][1] : s]):
+            gap = text[merged[-1][1] : s]
+            if "," in gap or " and " in gap or " or " in gap:
+                merged[-1] = (merged[-1][0], e)
+                continue
+        merged.append((s, e))
+    return merged
+
+
+def _has_unit(unit: str, span: str) -> bool:
+    """The span is measured in `unit`; a "how long" answer may be a length as well as a duration."""
+    if unit == "duration":
+        return bool(_UNITS["duration"].search(span) or _UNITS["distance"].search(span))
+    return bool(_UNITS[unit].search(span))
+
+
+def _shape(qtype: QuestionType, span: str) -> float:
+    """1 when the span has the precision or unit the question asks for, -1 when it clearly lacks it."""
+    if qtype.grain == "day":
+        return 1.0 if _HAS_DAY.search(span) else -1.0
+    if qtype.grain == "year":
+        return 1.0 if _HAS_YEAR.search(span) else 0.0
+    if qtype.wants_list:
+        return 1.0 if re.search(r",|\band\b|\bor\b", span) else 0.0
+    return 0.0
+
+
+def rank_spans(
+    question: str,
+    passages: list[Passage],
+    draft: str = "",
+    max_sentences: int = 5,
+    draft_weight: float = 0.1,
+    relevance_weight: float = 3.0,
+) -> list[Span]:
+    """Every typed span in the most relevant sentences, best first.
+
+    The sentence's relevance dominates the score (`relevance_weight`); nearness
+    to the question's words, the focus noun and agreement with the model's
+    draft (`draft_weight`) break ties within and between close sentences.
+    """
+    qtype = question_type(question)
+    q_terms = set(terms(question))
+    draft_terms = set(terms(draft))
+    focus = set(qtype.focus)
+    head = set(qtype.focus[-1:])
+    ranked: list[Span] = []
+    for passage, sentence in ranked_sentences(passages)[:max_sentences]:
+        text = sentence.text
+        spans = _candidates(qtype.kind, text, qtype.wants_list)
+        if qtype.wants_list:
+            spans = _merge_lists(text, spans)
+        for s, e in spans:
+            span_terms = set(terms(text[s:e]))
+            novel = {t for t in span_terms if not same_word(t, q_terms)}
+            if not novel:
+                continue  # a span the question already names cannot be its answer
+            if qtype.kind == QUANTITY and focus and not focus & span_terms and _near(text, s, e, focus, 40) == 0:
+                continue  # "how many tanks": a number far from "tanks" answers something else
+            if qtype.person and re.fullmatch(r"\S+['’]s", text[s:e].strip()):
+                continue
+            if qtype.unit is not None and not _has_unit(qtype.unit, text[s:e]):
+                continue  # "how much did it cost": 500 missiles is not a price
+            named = span_terms - novel - focus
+            score = (
+                relevance_weight * sentence.relevance
+                + 0.3 * _near(text, s, e, q_terms)
+                + 0.2 * _adjacency(text, s, e, q_terms)
+                - 0.3 * (len(named) / len(span_terms))  # half-named in the question
+                # the focus noun inside or beside the span: "two battalions" for "how many battalions",
+                # "Baranovichi Air Base" for "which air base", "Song Zhongping, a ... military expert"
+                + 0.3 * any(same_word(h, span_terms) for h in head)  # Organisation ~ Organization
+                + 0.3 * bool(qtype.kind == NAME and head & set(terms(_beside(text, s, e))))
+                + 0.25 * bool(qtype.place and _PLACE_PREPOSITION.search(text[max(0, s - 30) : s]))
+                + 0.3 * _shape(qtype, text[s:e])
+                + draft_weight * (len(novel & draft_terms) / len(novel))
+            )
+            ranked.append(
+                Span(passage, sentence, sentence.start + s, sentence.start + e, text[s:e].strip(" ,;:"), score)
+            )
+    return sorted(ranked, key=lambda span: -span.score)

@@ -1,0 +1,139 @@
+"""Is an answer's context about what the question names?
+
+Retrieval always returns passages and the extractor finds a date in any
+date-shaped sentence, so "When did Belarus join NATO?" would be answered with
+the date Chinese troops arrived in Belarus. What gives such an answer away is
+that its context never mentions NATO: a question's proper names (NATO,
+Taiwan, Shanghai Cooperation Organisation) say what it is about, and an answer
+whose surroundings lack one of them is answering a different question.
+
+A name counts as present when, near the supporting sentence (the cited
+passage plus two sentences either side), one of its words appears, allowing
+demonyms (China ~ Chinese) and acronyms (PLA ~ People's Liberation Army), and
+the whole name, its words in a row, appears somewhere in the same article
+(Li Shangfu may be "Li" near the answer, but must be "Li Shangfu" somewhere;
+"North Korea" is not found in "north-central China ... South Korea").
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rag.answer.evidence import terms
+from rag.ingest.sentences import split_sentences
+
+CONTEXT_SENTENCES = 2  # either side of the supporting sentence
+
+# Capitalised words in a row: "Shanghai Cooperation Organisation", "NATO", "Li Shangfu".
+_NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’]*")
+
+
+@dataclass(frozen=True)
+class Name:
+    text: str  # as the question writes it
+    parts: tuple[str, ...]  # its stemmed terms
+    acronyms: frozenset[str] = frozenset()  # parts written in capitals: "pla" for PLA
+
+
+def question_names(question: str) -> list[Name]:
+    """The proper names a question mentions: runs of capitalised words, less a capitalised opener.
+
+    A possessive ends a name: "Russia's Pacific Fleet" names Russia and the Pacific Fleet.
+    """
+    names = []
+    for match in _NAME.finditer(question):
+        words = match.group(0).split()
+        if match.start() == len(question) - len(question.lstrip()) and not words[0].isupper():
+            words = words[1:]  # capitalised by position ("Besides China, ..."), unless an acronym
+        # "Chinese-led", "China-Russia-led": the capitalised pieces are the names
+        words = [p for w in words for p in w.split("-") if p[:1].isupper() or p[:1].isdigit()]
+        group: list[str] = []
+        for word in words:
+            possessive = re.search(r"['’]s?$", word)
+            group.append(word[: possessive.start()] if possessive else word)
+            if possessive:
+                names += _name(group)
+                group = []
+        names += _name(group)
+    return names
+
+
+def _name(words: list[str]) -> list[Name]:
+    parts = tuple(dict.fromkeys(t for w in words for t in terms(w)))
+    acronyms = frozenset(w.lower() for w in words if w.isupper() and w.isalpha() and 2 <= len(w) <= 6)
+    return [Name(" ".join(words), parts, acronyms)] if parts else []
+
+
+def same_word(term: str, words: set[str]) -> bool:
+    """`term` or a variant of it: China/Chinese, Russia/Russian, Organisation/Organization."""
+    if term in words:
+        return True
+    for word in words:
+        common = len(os.path.commonprefix([term, word]))
+        if common >= 4 and common >= min(len(term), len(word)) - 1:
+            return True
+    return False
+
+
+def _initials(text: str) -> str:
+    return "".join(w[0] for w in _CAPITALISED.findall(text))
+
+
+def _present(part: str, acronym: bool, words: set[str], initials: str) -> bool:
+    return same_word(part, words) or (acronym and part.upper() in initials)
+
+
+@dataclass(frozen=True)
+class Context:
+    """The text around a supporting sentence, as term sets."""
+
+    near: set[str]
+    near_initials: str
+    article: set[str]
+    article_initials: str
+    article_sequence: tuple[str, ...] = ()  # the article's terms in order, for multi-word names
+
+
+def context_of(document_text: str, passage: tuple[int, int], support: tuple[int, int]) -> Context:
+    """The cited passage plus CONTEXT_SENTENCES either side of the support, and the whole article."""
+    spans, sequence, initials = _article(document_text)
+    at = next((i for i, (s, e) in enumerate(spans) if s <= support[0] < e), None)
+    pieces = [document_text[passage[0] : passage[1]]]
+    if at is not None:
+        lo, hi = max(0, at - CONTEXT_SENTENCES), at + CONTEXT_SENTENCES + 1
+        pieces += [document_text[s:e] for s, e in spans[lo:hi]]
+    near = " ".join(pieces)
+    return Context(set(terms(near)), _initials(near), set(sequence), initials, sequence)
+
+
+@lru_cache(maxsize=16)
+def _article(document_text: str) -> tuple[list[tuple[int, int]], tuple[str, ...], str]:
+    """Sentence spans, terms in order and capital initials of an article, computed once per article."""
+    return split_sentences(document_text, 0, len(document_text)), tuple(terms(document_text)), _initials(document_text)
+
+
+def _phrase_in(name: Name, context: Context) -> bool:
+    """The whole name, its words in a row, somewhere in the article ("North Korea", not "north ... South Korea")."""
+    if len(name.parts) == 1 or name.acronyms:  # an acronym stands for several words: match part by part
+        return all(_present(p, p in name.acronyms, context.article, context.article_initials) for p in name.parts)
+    n = len(name.parts)
+    sequence = context.article_sequence
+    for i in range(len(sequence) - n + 1):
+        if all(same_word(part, {sequence[i + k]}) for k, part in enumerate(name.parts)):
+            return True
+    return False
+
+
+def missing_names(question: str, context: Context) -> list[str]:
+    """The question's names that the answer's context does not mention."""
+    missing = []
+    for name in question_names(question):
+        nearby = any(_present(p, p in name.acronyms, context.near, context.near_initials) for p in name.parts)
+        in_article = _phrase_in(name, context)
+        if not (nearby and in_article):
+            missing.append(name.text)
+    return missing

@@ -1,0 +1,54 @@
+"""The `rag ask --json` object: a contract that `rag eval` and other tools read.
+
+    {
+      "question":  str,
+      "answer":    str,            # short answer with [n] markers, or the abstention text
+      "abstained": bool,
+      "citations": [{"n", "doc", "title", "start", "end", "text", "support": [{"start", "end", "text"}]}],
+      "retrieved": [{"doc", "start", "end", "text", "score"}],   # rank order
+      "timings":   {stage: milliseconds, ..., "total": ms}
+    }
+
+`doc` is the file name without extension; `start`/`end` are character
+offsets into the article text, so `article[start:end] == text`.
+Fields may be added; none will be renamed or removed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rag.core.records import Answer, Document
+
+
+def answer_to_json(answer: Answer, documents: dict[str, Document]) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "answer": answer.answer,
+        "abstained": answer.abstained,
+        "citations": [
+            {
+                "n": c.n,
+                "doc": c.doc_id,
+                "title": c.title,
+                "start": c.start,
+                "end": c.end,
+                "text": c.text,
+                "support": [
+                    {"start": s, "end": e, "text": documents[c.doc_id].text[s:e]} for s, e in c.support
+                ],
+            }
+            for c in answer.citations
+        ],
+        "retrieved": [
+            {
+                "doc": h.chunk.doc_id,
+                "start": h.chunk.start,
+                "end": h.chunk.end,
+                "text": h.chunk.text,
+                "score": round(h.score, 6),
+            }
+            for h in answer.retrieved
+        ],
+        "timings": answer.timings,
+    }

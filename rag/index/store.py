@@ -1,0 +1,324 @@
+"""The on-disk index: FAISS vectors, BM25 postings, chunk and document store, manifest.
+
+Layout of an index directory:
+
+    CURRENT               name of the live version directory (switched atomically)
+    v-<stamp>/            one complete, immutable version
+        manifest.json     embedding model, dimension, chunker settings, hash per document,
+                          vector index spec (kind and parameters; absent in older indexes: flat)
+        vectors.faiss     FAISS inner-product index over normalised embeddings: exact (Flat),
+                          HNSW or IVF-PQ by collection size (rag/index/vector_index.py)
+        vectors.npy       the vectors, reused by incremental re-ingest and IVF-PQ re-ranking
+        chunks.jsonl      one Chunk per line, in vector order
+        documents.jsonl   one Document per line (full text, for citations and the article view)
+        bm25/             bm25s index over the chunk texts
+    .lock                 held by the one ingest allowed at a time
+    .checkpoint/          embeddings of an ingest in progress (rag/ingest/checkpoint.py), so a killed
+                          ingest resumes; removed once a version is live
+
+vectors.faiss, vectors.npy and the BM25 arrays are memory-mapped on load: a
+large index is paged in as queries touch it, not read whole.
+
+A version is written under a temporary name, fsynced, renamed, and only then
+named in CURRENT (os.replace): a process killed at any point leaves the
+previous version live and loadable.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.core.errors import IndexCorruptError, IndexLockedError, IndexMissingError
+from rag.core.records import Chunk, Document
+from rag.index.vector_index import IndexSpec, VectorIndex
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+CHECKPOINT = ".checkpoint"
+
+
+@dataclass
+class Manifest:
+    embedding_model: str
+    dim: int
+    chunker: dict[str, Any]
+    documents: dict[str, dict[str, Any]]  # doc_id -> {hash, path, title, n_chunks}
+    n_chunks: int
+    format: int = FORMAT_VERSION
+    created: float = field(default_factory=time.time)
+    # what vectors.faiss holds (IndexSpec.as_dict); an index written before this field is flat
+    vector_index: dict[str, Any] = field(default_factory=lambda: {"kind": "flat"})
+
+    def compatible_with(self, embedding_model: str, chunker: dict[str, Any]) -> str | None:
+        """Why this index cannot be updated incrementally, or None if it can."""
+        if self.format != FORMAT_VERSION:
+            return f"index format {self.format} differs from {FORMAT_VERSION}"
+        if self.embedding_model != embedding_model:
+            return f"embedding model changed ({self.embedding_model} -> {embedding_model})"
+        if self.chunker != chunker:
+            return "chunker settings changed"
+        return None
+
+
+@dataclass
+class IndexData:
+    """One loaded version of the index."""
+
+    manifest: Manifest
+    chunks: list[Chunk]
+    vectors: np.ndarray  # (n_chunks, dim) float32, rows aligned with chunks
+    documents: dict[str, Document]
+    faiss_index: Any
+    bm25: Any
+    path: Path
+    dense: VectorIndex  # top-k search over faiss_index (with exact re-ranking where it is approximate)
+
+    def chunks_of(self, doc_id: str) -> list[int]:
+        return [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
+
+
+# ---------------------------------------------------------------- reading
+
+
+def current_version(index_dir: Path) -> Path | None:
+    """The live version directory, None when there is no index at all.
+
+    CURRENT is only ever replaced whole (os.replace), so a pointer that exists
+    but is empty or undecodable is damage, not "no index": it must lead to
+    `rag ingest --rebuild` (and let a plain ingest rebuild), never to "run `rag ingest` first".
+    """
+    pointer = index_dir / CURRENT
+    if not pointer.is_file():
+        return None
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        raise _corrupt(index_dir, f"{CURRENT} is unreadable") from None
+    if not name:
+        raise _corrupt(index_dir, f"{CURRENT} is empty")
+    return index_dir / name
+
+
+def exists(index_dir: Path) -> bool:
+    return (index_dir / CURRENT).is_file()
+
+
+def read_manifest(index_dir: Path, version: Path | None = None) -> Manifest:
+    version = version or current_version(index_dir)
+    if version is None:
+        raise IndexMissingError(f"no index in {index_dir}: run `rag ingest` first")
+    try:
+        data = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
+        return Manifest(**data)
+    except (OSError, ValueError, TypeError) as exc:
+        raise _corrupt(index_dir, f"manifest unreadable ({type(exc).__name__})") from None
+
+
+def _corrupt(index_dir: Path, why: str) -> IndexCorruptError:
+    return IndexCorruptError(
+        f"index in {index_dir} is corrupt: {why}; rebuild it with `rag ingest --rebuild`"
+    )
+
+
+def load(index_dir: Path) -> IndexData:
+    """Load the live version; any damage is an IndexCorruptError naming the fix.
+
+    Every file is read from the one version CURRENT named at the start. If that
+    version vanished meanwhile (an ingest made a new one live and pruned it), the
+    failure is not damage: the load is retried on the version CURRENT names now.
+    """
+    for _attempt in range(3):
+        version = current_version(index_dir)
+        try:
+            return _load_version(index_dir, version)
+        except IndexCorruptError:
+            if current_version(index_dir) == version:
+                raise
+    return _load_version(index_dir, current_version(index_dir))
+
+
+_FAISS_TYPES = {"flat": ("IndexFlatIP", "IndexFlat"), "hnsw": ("IndexHNSWFlat",), "ivfpq": ("IndexIVFPQ",)}
+
+
+def _load_version(index_dir: Path, version: Path | None) -> IndexData:
+    import bm25s
+
+    from rag.index import vector_index
+
+    manifest = read_manifest(index_dir, version)
+    assert version is not None
+    if manifest.format != FORMAT_VERSION:
+        raise _corrupt(index_dir, f"index format {manifest.format} is not {FORMAT_VERSION}")
+    try:
+        spec = IndexSpec.from_dict(manifest.vector_index)
+    except (TypeError, ValueError, AttributeError):
+        raise _corrupt(index_dir, "unknown vector index in the manifest") from None
+    try:
+        chunks = [Chunk(**json.loads(line)) for line in _lines(version / "chunks.jsonl")]
+        documents = {}
+        for line in _lines(version / "documents.jsonl"):
+            raw = json.loads(line)
+            raw["sections"] = tuple(tuple(s) for s in raw["sections"])
+            documents[raw["doc_id"]] = Document(**raw)
+        vectors = np.load(version / "vectors.npy", mmap_mode="r")
+        vector_index.advise_random(vectors)
+        faiss_index = vector_index.read(version / "vectors.faiss")
+        bm25 = bm25s.BM25.load(str(version / "bm25"), mmap=True, show_progress=False)
+    except Exception as exc:  # noqa: BLE001 - every failure here means the same thing to the user
+        raise _corrupt(index_dir, f"{type(exc).__name__} while reading {version.name}") from None
+    # shape first: a 0-d/1-d vectors.npy must not raise IndexError in the count check
+    if vectors.ndim != 2 or vectors.shape[1] != manifest.dim or faiss_index.d != manifest.dim:
+        raise _corrupt(index_dir, "vector dimension disagrees with the manifest")
+    if not (len(chunks) == manifest.n_chunks == faiss_index.ntotal == vectors.shape[0]):
+        raise _corrupt(index_dir, "chunk, vector and manifest counts disagree")
+    if type(faiss_index).__name__ not in _FAISS_TYPES[spec.kind]:
+        raise _corrupt(index_dir, f"vectors.faiss is not the {spec.kind} index the manifest names")
+    missing = {c.doc_id for c in chunks} - documents.keys()
+    if missing:
+        raise _corrupt(index_dir, f"chunks refer to unknown documents {sorted(missing)[:3]}")
+    dense = VectorIndex(faiss_index, vectors, spec)
+    return IndexData(manifest, chunks, vectors, documents, faiss_index, bm25, version, dense)
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield line
+
+
+# ---------------------------------------------------------------- writing
+
+
+def build_faiss(vectors: np.ndarray, spec: IndexSpec | None = None):
+    """The vector index `spec` names (exact by default); vectors are normalised, so scores are cosines."""
+    from rag.index import vector_index
+
+    return vector_index.build(vectors, spec or IndexSpec("flat"))
+
+
+def build_bm25(texts: list[str]):
+    import bm25s
+
+    from rag.index.lexical import tokenize
+
+    retriever = bm25s.BM25()
+    retriever.index(tokenize(texts), show_progress=False)
+    return retriever
+
+
+def write(
+    index_dir: Path,
+    manifest: Manifest,
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    documents: list[Document],
+) -> Path:
+    """Write a complete new version and make it live atomically."""
+    from rag.index import vector_index
+
+    spec = IndexSpec.from_dict(manifest.vector_index)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    staging = index_dir / f".tmp-{uuid.uuid4().hex[:12]}"
+    staging.mkdir()
+    try:
+        _write_json(staging / MANIFEST, asdict(manifest))
+        _write_lines(staging / "chunks.jsonl", (asdict(c) for c in chunks))
+        _write_lines(staging / "documents.jsonl", (asdict(d) for d in documents))
+        np.save(staging / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+        vector_index.write(build_faiss(vectors, spec), staging / "vectors.faiss")
+        build_bm25([c.text for c in chunks]).save(str(staging / "bm25"), show_progress=False)
+        _fsync_tree(staging)
+        final = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        os.rename(staging, final)
+        _fsync_dir(index_dir)
+        pointer_tmp = index_dir / f".{CURRENT}.tmp"
+        pointer_tmp.write_text(final.name + "\n", encoding="utf-8")
+        _fsync_file(pointer_tmp)
+        os.replace(pointer_tmp, index_dir / CURRENT)
+        _fsync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    prune(index_dir)
+    return final
+
+
+def prune(index_dir: Path) -> None:
+    """Remove versions that are not live, staging left by killed processes, and the ingest checkpoint.
+
+    Called with the lock held, once the live version is current: a checkpoint
+    is only worth keeping while its ingest has not finished.
+    """
+    shutil.rmtree(index_dir / CHECKPOINT, ignore_errors=True)
+    live = current_version(index_dir)
+    for entry in index_dir.iterdir():
+        if entry.is_dir() and (entry.name.startswith(".tmp-") or entry.name.startswith("v-")):
+            if live is None or entry.name != live.name:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def clear(index_dir: Path) -> None:
+    """Forget the live version (for --rebuild of a corrupt index); files are pruned later."""
+    pointer = index_dir / CURRENT
+    if pointer.exists():
+        pointer.unlink()
+
+
+@contextmanager
+def lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
+    """One writer at a time; a second ingest fails fast with a clear message."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise IndexLockedError(
+                f"another ingest is writing {index_dir}; wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _write_lines(path: Path, rows: Iterator[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    _fsync_file(path)
+
+
+def _fsync_tree(root: Path) -> None:
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            _fsync_file(Path(dirpath) / name)
+        _fsync_dir(Path(dirpath))

@@ -1,0 +1,289 @@
+"""Load articles from files into `Document`s.
+
+Supported: .txt and .md (the decoded file is the text), .html/.htm (main
+text extracted with trafilatura), .pdf (page text extracted with pypdf,
+pages joined by a blank line). Every format then goes through the same
+boilerplate filter (`rag.ingest.boilerplate.content_sections`), so sections hold
+article content only.
+
+Anything that cannot be loaded raises `LoadError` with a one-line message
+naming the file; `load_folder` turns those into warnings and loads the rest.
+Text is never decoded by guessing: a text file must be UTF-8 (a UTF-8 BOM is
+dropped from `Document.text`, so offsets point past it).
+
+Document ids: `doc_id` is the file name without its extension. In a folder
+where two files share a name stem, the first (shallowest, then by path)
+keeps the stem and later ones get their relative path without the extension
+("sub/report"), or with it ("sub/report.md") if even that is taken.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import re
+from pathlib import Path
+
+import pypdf
+import trafilatura
+
+from rag.core.errors import LoadError
+from rag.core.records import Document
+from rag.ingest.boilerplate import HeaderInfo, content_sections, fallback_title
+
+# Bump when extraction changes what text a file yields: the manifest records it,
+# and a change re-ingests everything (raw-byte hashes alone would miss it).
+LOADER_VERSION = "2-drop-hidden-html"
+
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf"})
+TEXT_SUFFIXES = frozenset({".txt", ".md"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# HTML may declare its encoding; honouring the declaration is not guessing.
+_HTML_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
+_HTML_TAG = re.compile(r"<\s*[A-Za-z!/]")
+_PDF_MAGIC_WINDOW = 1024
+
+
+def load_document(path: str | Path) -> Document:
+    """Load one supported file as a `Document` whose sections hold article content."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LoadError(path, f"unsupported file type {suffix or '(no extension)'!r}")
+    data = _read_bytes(path)
+    if not data:
+        raise LoadError(path, "empty file")
+    if suffix in TEXT_SUFFIXES:
+        text, meta_title, meta_date = _decode_text(path, data), None, None
+    elif suffix in HTML_SUFFIXES:
+        text, meta_title, meta_date = _extract_html(path, data)
+    else:
+        text, meta_title, meta_date = _extract_pdf(path, data)
+    sections, header = content_sections(text)
+    if not sections:
+        raise LoadError(path, "no article content after removing boilerplate")
+    return Document(
+        doc_id=path.stem,
+        path=str(path),
+        text=text,
+        title=_choose_title(meta_title, header, text, sections),
+        date=meta_date or header.date,
+        sections=tuple(sections),
+        content_hash=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def load_folder(folder: str | Path) -> tuple[list[Document], list[str]]:
+    """Load every supported file under `folder`, skipping bad ones.
+
+    Returns the documents sorted by doc_id and one warning per skipped file.
+    Hidden files and folders are ignored. Raises LoadError when the folder
+    is missing, not a directory, or yields no document at all.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise LoadError(folder, "folder does not exist")
+    if not folder.is_dir():
+        raise LoadError(folder, "not a directory")
+    files = _visible_files(folder)
+    supported = [f for f in files if f.suffix.lower() in SUPPORTED_SUFFIXES]
+    if not supported:
+        kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise LoadError(folder, f"no supported documents ({kinds})")
+    warnings = [
+        f"skipped {f}: unsupported file type {f.suffix or '(no extension)'!r}"
+        for f in files
+        if f.suffix.lower() not in SUPPORTED_SUFFIXES
+    ]
+    documents: list[Document] = []
+    for path, doc_id in _assign_doc_ids(folder, supported).items():
+        try:
+            document = load_document(path)
+        except LoadError as error:
+            warnings.append(f"skipped {error}")
+            continue
+        documents.append(_with_doc_id(document, doc_id))
+    if not documents:
+        raise LoadError(folder, f"no loadable documents ({len(warnings)} files skipped)")
+    documents.sort(key=lambda d: d.doc_id)
+    return documents, warnings
+
+
+# --- Reading and decoding. ------------------------------------------------
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The raw file; IO and permission problems become LoadError."""
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise LoadError(path, f"cannot read file ({error.strerror or error})") from error
+
+
+def _decode_text(path: Path, data: bytes) -> str:
+    """Strict UTF-8 (BOM dropped); binary data and other encodings are refused."""
+    if data.startswith(_UTF16_BOMS):
+        raise LoadError(path, "not UTF-8 text (UTF-16 byte order mark)")
+    if b"\x00" in data:
+        raise LoadError(path, "binary file, not text (contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        bad = data[error.start]
+        raise LoadError(
+            path, f"not UTF-8 text (invalid byte 0x{bad:02x} at offset {error.start})"
+        ) from error
+
+
+def _decode_html(path: Path, data: bytes) -> str:
+    """UTF-8, or the charset the page itself declares; never a guess."""
+    try:
+        return _decode_text(path, data)
+    except LoadError as utf8_error:
+        declared = _HTML_CHARSET.search(data[:4096])
+        if declared is None or b"\x00" in data:
+            raise
+        charset = declared.group(1).decode("ascii")
+        try:
+            return data.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            raise LoadError(path, f"not valid {charset} text as the page declares") from utf8_error
+
+
+# --- Extraction. ----------------------------------------------------------
+
+
+_HIDDEN_STYLE = re.compile(r"(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.I)
+
+
+def _drop_hidden(html: str) -> str:
+    """The page without elements a reader never sees (display:none, `hidden`, aria-hidden).
+
+    Hidden text is where prompt injections hide ("ignore previous
+    instructions..."); what a person cannot read on the page should not reach
+    the index or the model either. Markup lxml cannot parse is left to
+    trafilatura, which reports it.
+    """
+    from lxml import html as lxml_html
+
+    try:
+        root = lxml_html.document_fromstring(html)
+    except Exception:  # noqa: BLE001 - empty or unparsable: trafilatura decides
+        return html
+    hidden = [
+        element
+        for element in root.xpath("//*[@hidden or @aria-hidden='true' or @style]")
+        if element.get("hidden") is not None
+        or element.get("aria-hidden") == "true"
+        or _HIDDEN_STYLE.search(element.get("style") or "")
+    ]
+    for element in hidden:
+        if element.getparent() is not None:
+            element.drop_tree()
+    return lxml_html.tostring(root, encoding="unicode") if hidden else html
+
+
+def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, str | None]:
+    """Main text of an HTML page, plus the title and date from its metadata."""
+    html = _decode_html(path, data)
+    if not _HTML_TAG.search(html):
+        raise LoadError(path, "no HTML markup found (corrupt or not an HTML page)")
+    try:
+        text = trafilatura.extract(
+            _drop_hidden(html), output_format="txt", include_comments=False, with_metadata=False
+        )
+        metadata = trafilatura.extract_metadata(html)
+    except Exception as error:  # noqa: BLE001 - trafilatura/lxml raise varied errors on bad markup
+        raise LoadError(path, f"corrupt HTML ({type(error).__name__}: {error})") from error
+    if not text or not text.strip():
+        raise LoadError(path, "no article text found in HTML page")
+    title = _clean(metadata.title) if metadata is not None else None
+    date = _iso_date(metadata.date) if metadata is not None else None
+    return text, title, date
+
+
+def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None, str | None]:
+    """Text of all pages joined by a blank line, plus the title from PDF metadata.
+
+    The PDF's creation date is when the file was made, not when the article
+    was published, so the date comes from the text header only.
+    """
+    if b"%PDF-" not in data[:_PDF_MAGIC_WINDOW]:
+        raise LoadError(path, "not a PDF file (no %PDF header)")
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise LoadError(path, "encrypted PDF")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = _clean(reader.metadata.title) if reader.metadata else None
+    except LoadError:
+        raise
+    except Exception as error:  # noqa: BLE001 - pypdf raises many error types on damaged files
+        raise LoadError(path, f"corrupt PDF ({type(error).__name__}: {error})") from error
+    text = "\n\n".join(pages)
+    if not text.strip():
+        raise LoadError(path, "PDF has no extractable text")
+    return text, title, None
+
+
+# --- Metadata. ------------------------------------------------------------
+
+
+def _choose_title(
+    meta_title: str | None, header: HeaderInfo, text: str, sections: list[tuple[int, int]]
+) -> str:
+    """File metadata first (it names the title explicitly), then the header, then the first sentence."""
+    return meta_title or header.title or fallback_title(text, sections)
+
+
+def _clean(value: object) -> str | None:
+    """A metadata string with whitespace collapsed, or None when blank."""
+    if not isinstance(value, str):
+        return None
+    cleaned = " ".join(value.split())
+    return cleaned or None
+
+
+def _iso_date(value: str | None) -> str | None:
+    """The YYYY-MM-DD part of a metadata date."""
+    if value and re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", value):
+        return value[:10]
+    return None
+
+
+# --- Folders. -------------------------------------------------------------
+
+
+def _visible_files(folder: Path) -> list[Path]:
+    """Files under `folder`, recursively, leaving out hidden files and folders."""
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
+
+
+def _assign_doc_ids(folder: Path, files: list[Path]) -> dict[Path, str]:
+    """Stems as ids; on a clash, later files use their relative path (see module docstring)."""
+    ids: dict[Path, str] = {}
+    taken: set[str] = set()
+    ordered = sorted(files, key=lambda f: (len(f.relative_to(folder).parts), f.as_posix()))
+    for path in ordered:
+        relative = path.relative_to(folder)
+        for candidate in (path.stem, relative.with_suffix("").as_posix(), relative.as_posix()):
+            if candidate not in taken:
+                break
+        taken.add(candidate)
+        ids[path] = candidate
+    return ids
+
+
+def _with_doc_id(document: Document, doc_id: str) -> Document:
+    """The same document under the id assigned by its folder."""
+    if document.doc_id == doc_id:
+        return document
+    return dataclasses.replace(document, doc_id=doc_id)

@@ -1,0 +1,567 @@
+"""The HTTP API: OpenAI-compatible chat completions whose answers are RAG answers.
+
+Routes (all JSON; `rag serve --api` serves them standalone, `mount_api` adds
+them to another FastAPI app, such as the web UI's):
+
+- `POST /v1/chat/completions` - OpenAI's request and response schema. The
+  last user message is the question; when an earlier user question and
+  assistant answer precede it, a follow-up ("and when did it end?") is
+  first rewritten into a standalone question (rag/serve/conversation.py).
+  `stream: true` answers with server-sent events in OpenAI's chunk format,
+  ending with `data: [DONE]`.
+  Extensions (documented in the README, "HTTP API"):
+  * response: top-level `citations` (the same objects as `rag ask --json`)
+    and `rag` (the whole `rag ask --json` object, plus `draft` and
+    `rewrite`); in a stream both come with the last chunk, the one with
+    `finish_reason`.
+  * stream: the model's draft arrives as `delta.reasoning_content` pieces
+    while it is generated (the field reasoning models use, so chat clients
+    show it as "thinking"); the answer, which is extracted from the
+    documents after the draft, arrives as `delta.content`.
+  * request: `retriever` ("dense" | "bm25" | "hybrid") and `top_k` choose
+    the retrieval, like `rag ask --retriever --top-k`; `temperature` is
+    honoured; `max_tokens` and other sampling fields are ignored (the answer
+    is a span copied from the documents).
+- `GET /v1/models` - the one model id, `rag`, for clients that check it.
+- `POST /v1/ingest` - bring the index in line with the collection folder
+  (incremental; JSON `{"rebuild": true}` rebuilds), after saving any files
+  uploaded as multipart `files`; returns the ingest summary. The pipeline
+  then answers from the new index.
+- `GET /healthz` - index loaded, document and chunk counts, the answer model.
+
+Errors use OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`,
+with a one-line message: 400 for a bad request (no user message, an empty
+question, a bad setting), 401 for a missing or wrong key, 409 while another
+ingest runs, 502 when the model server fails, 503 when the index or model
+is unavailable.
+
+Only the pipeline's public interface is used (`ask`, `reload`, `settings`,
+`index.documents`), so the routes do not depend on which vector store
+holds the index. Answers are serialised by one lock (a llama.cpp context is
+not thread-safe; the UI shares the lock when it serves the same pipeline);
+ingests run outside it and are serialised by their own lock.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import queue
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request  # at module level: route annotations are resolved from these globals
+
+from rag.core.errors import ApiError, ConfigError, StartError
+from rag.core.settings import Settings
+from rag.serve.startup import api_key_from_env, check_port, load_pipeline, open_api_warning
+from rag.serve.startup import one_line as _one_line
+
+API_MODEL = "rag"
+MAX_UPLOADS = 100
+
+
+def api_error(exc: BaseException) -> ApiError:
+    """The HTTP status and OpenAI error type for a failure of the pipeline."""
+    from rag.core.errors import (
+        IndexLockedError,
+        ModelMissingError,
+        PromptError,
+        QuestionError,
+        RemoteModelError,
+        StoreError,
+    )
+
+    message = _one_line(exc)
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, QuestionError | ConfigError):
+        return ApiError(400, message)
+    if isinstance(exc, RemoteModelError):
+        return ApiError(502, message, "api_error", "model_server_error")
+    if isinstance(exc, ModelMissingError):
+        return ApiError(503, message, "api_error", "model_unavailable")
+    if isinstance(exc, IndexLockedError):
+        return ApiError(409, message, "api_error", "ingest_running")
+    if isinstance(exc, StoreError):
+        return ApiError(503, message, "api_error", "index_unavailable")
+    if isinstance(exc, PromptError):
+        return ApiError(500, message, "server_error")
+    return ApiError(500, f"unexpected {type(exc).__name__}: {message}", "server_error")
+
+
+# ---------------------------------------------------------------- the service behind the routes
+
+
+@dataclass
+class Reply:
+    """One answered question, with the index documents it was answered from."""
+
+    answer: Any  # rag.core.records.Answer
+    documents: Mapping[str, Any]
+    rewrite: Any | None  # rag.serve.conversation.Rewrite, when the question was a follow-up
+
+
+class RagService:
+    """A pipeline, the lock that serialises answers, and the collection ingests write.
+
+    `source` is a `Pipeline`, or anything with a `.pipeline` attribute (such as the
+    UI's ChatService), whose `.lock` is then shared when it has one.
+    """
+
+    def __init__(self, source: Any, lock: Any = None, collection: Any = None):
+        self._source = source
+        shared = getattr(source, "lock", None) if hasattr(source, "pipeline") else None
+        self.lock = lock or shared or threading.RLock()
+        self._collection = collection
+        self._ingest_lock = threading.Lock()
+        self._rewrite_template = None
+        self.started = int(time.time())
+
+    @property
+    def pipeline(self):
+        return self._source.pipeline if hasattr(self._source, "pipeline") else self._source
+
+    @property
+    def settings(self) -> Settings:
+        return self.pipeline.settings
+
+    @property
+    def collection(self):
+        if self._collection is None:
+            from rag.serve.collection import Collection
+
+            self._collection = Collection(self.settings)
+        return self._collection
+
+    def answer(self, question: str, previous: Any, overrides: dict[str, Any],
+               on_token: Callable[[str], None] | None = None) -> Reply:
+        with self.lock:
+            pipeline = self.pipeline
+            settings = pipeline.settings.with_overrides(**overrides)
+            question = pipeline.check_question(question)
+            rewrite = None
+            if previous is not None:
+                from rag.answer.prompting import load_template
+                from rag.serve.conversation import Rewriter
+
+                if self._rewrite_template is None:
+                    self._rewrite_template = load_template(settings.prompts_dir, "rewrite")
+                rewrite = Rewriter(pipeline.generator_for(settings), self._rewrite_template).rewrite(
+                    question, previous
+                )
+                question = rewrite.standalone
+            answer = pipeline.ask(question, on_token=on_token, **overrides)
+            return Reply(answer, pipeline.index.documents, rewrite)
+
+    def ingest(self, rebuild: bool = False) -> Any:
+        """Re-ingest the collection folder, then make the pipeline answer from the new index."""
+        if not self._ingest_lock.acquire(blocking=False):
+            raise ApiError(409, "another ingest is running; try again when it has finished", "api_error",
+                           "ingest_running")
+        try:
+            report = self.collection.ingest(rebuild=rebuild)
+            with self.lock:
+                self.pipeline.reload()
+            return report
+        finally:
+            self._ingest_lock.release()
+
+    def health(self) -> dict[str, Any]:
+        settings = self.settings
+        try:
+            index = self.pipeline.index
+            manifest = getattr(index, "manifest", None)
+            chunks = getattr(manifest, "n_chunks", None)
+            info: dict[str, Any] = {
+                "loaded": True,
+                "documents": len(index.documents),
+                "chunks": chunks if chunks is not None else len(getattr(index, "chunks", ())),
+                "embedding_model": getattr(manifest, "embedding_model", settings.embedding_model),
+                "version": Path(str(getattr(index, "path", ""))).name or None,
+            }
+        except Exception as exc:  # noqa: BLE001 - health reports, never fails
+            info = {"loaded": False, "error": _one_line(exc)}
+        if settings.backend == "openai":
+            model = {"backend": "openai", "base_url": settings.base_url, "model": settings.remote_model or None}
+        else:
+            model = {"backend": "llama", "model": settings.model}
+        return {"status": "ok" if info["loaded"] else "unavailable", "index": info, "model": model,
+                "api_model": API_MODEL}
+
+
+# ---------------------------------------------------------------- request parsing
+
+
+def _text(content: Any) -> str:
+    """A message's text: a string, or OpenAI's list of content parts (text parts only)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for part in content:
+            if isinstance(part, str):
+                parts.append(part)
+            elif isinstance(part, Mapping) and part.get("type", "text") == "text":
+                parts.append(str(part.get("text", "")))
+        return " ".join(parts)
+    raise ApiError(400, "a message's content must be a string or a list of content parts", param="messages")
+
+
+@dataclass
+class ChatRequest:
+    question: str
+    previous: Any  # rag.serve.conversation.Turn | None
+    stream: bool
+    include_usage: bool
+    overrides: dict[str, Any]
+    prompt_text: str  # all message text, for the usage count
+
+
+def parse_chat_request(body: Any) -> ChatRequest:
+    from rag.answer.pipeline import ABSTAIN
+
+    if not isinstance(body, Mapping):
+        raise ApiError(400, "the request body must be a JSON object")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise ApiError(400, "messages must be a non-empty list of chat messages", param="messages")
+    turns: list[tuple[str, str]] = []
+    for i, message in enumerate(messages):
+        if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
+            raise ApiError(400, f"messages[{i}] must be an object with a role", param="messages")
+        turns.append((message["role"], _text(message.get("content"))))
+    users = [i for i, (role, _) in enumerate(turns) if role == "user"]
+    if not users:
+        raise ApiError(400, "no user message: the last user message is the question", param="messages")
+    last = users[-1]
+    previous = None
+    answers = [i for i in range(last) if turns[i][0] == "assistant"]
+    if answers:
+        a = answers[-1]
+        asked = [i for i in users if i < a]
+        if asked:
+            from rag.serve.conversation import Turn
+
+            reply = " ".join(turns[a][1].split())
+            previous = Turn(" ".join(turns[asked[-1]][1].split()), "" if reply == ABSTAIN else reply)
+    if body.get("n", 1) not in (1, None):
+        raise ApiError(400, "n must be 1: one answer per question", param="n")
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise ApiError(400, "stream must be true or false", param="stream")
+    options = body.get("stream_options") or {}
+    include_usage = bool(isinstance(options, Mapping) and options.get("include_usage"))
+    overrides: dict[str, Any] = {}
+    for name in ("temperature", "retriever", "top_k"):
+        if body.get(name) is not None:
+            overrides[name] = body[name]
+    if "temperature" in overrides:
+        t = overrides["temperature"]
+        if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t <= 2:
+            raise ApiError(400, "temperature must be a number from 0 to 2", param="temperature")
+    return ChatRequest(
+        question=turns[last][1],
+        previous=previous,
+        stream=stream,
+        include_usage=include_usage,
+        overrides=overrides,
+        prompt_text="\n".join(text for _, text in turns),
+    )
+
+
+# ---------------------------------------------------------------- response bodies
+
+
+def _tokens(text: str) -> int:
+    from rag.ingest.chunking import count_tokens
+
+    return count_tokens(text)
+
+
+def _usage(request: ChatRequest, content: str) -> dict[str, int]:
+    prompt, completion = _tokens(request.prompt_text), _tokens(content)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def rag_fields(reply: Reply) -> dict[str, Any]:
+    """The extension fields: `citations` and the whole `rag ask --json` object as `rag`."""
+    from rag.core.contract import answer_to_json
+
+    data = answer_to_json(reply.answer, dict(reply.documents))
+    data["draft"] = reply.answer.draft
+    if reply.rewrite is not None:
+        data["rewrite"] = {
+            "original": reply.rewrite.original,
+            "standalone": reply.rewrite.standalone,
+            "method": reply.rewrite.method,
+        }
+    return {"citations": data["citations"], "rag": data}
+
+
+def completion_body(reply: Reply, request: ChatRequest, completion_id: str, created: int) -> dict[str, Any]:
+    content = reply.answer.answer
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": API_MODEL,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": _usage(request, content),
+        **rag_fields(reply),
+    }
+
+
+def _chunk(completion_id: str, created: int, delta: dict[str, Any], finish: str | None = None,
+           **extra: Any) -> str:
+    body = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": API_MODEL,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+        **extra,
+    }
+    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+
+def stream_events(service: RagService, request: ChatRequest, completion_id: str, created: int) -> Iterator[str]:
+    """Server-sent events: role, draft pieces, the answer, the final chunk with citations, [DONE]."""
+    events: queue.Queue = queue.Queue()
+
+    def work() -> None:
+        try:
+            reply = service.answer(
+                request.question, request.previous, request.overrides, on_token=lambda p: events.put(("token", p))
+            )
+            events.put(("done", reply))
+        except BaseException as exc:  # noqa: BLE001 - reported to the client as an error event
+            events.put(("error", exc))
+
+    threading.Thread(target=work, name="rag-api-answer", daemon=True).start()
+    yield _chunk(completion_id, created, {"role": "assistant", "content": ""})
+    while True:
+        kind, value = events.get()
+        if kind == "token":
+            yield _chunk(completion_id, created, {"reasoning_content": value})
+            continue
+        if kind == "error":
+            error = api_error(value)
+            yield f"data: {json.dumps(error.body(), ensure_ascii=False)}\n\n"
+            break
+        reply: Reply = value
+        content = reply.answer.answer
+        yield _chunk(completion_id, created, {"content": content})
+        yield _chunk(completion_id, created, {}, "stop", **rag_fields(reply))
+        if request.include_usage:
+            usage = {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": API_MODEL,
+                "choices": [],
+                "usage": _usage(request, content),
+            }
+            yield f"data: {json.dumps(usage)}\n\n"
+        break
+    yield "data: [DONE]\n\n"
+
+
+def ingest_body(report: Any, saved: list[dict[str, Any]], documents: int | None) -> dict[str, Any]:
+    return {
+        "summary": report.summary(),
+        "added": report.added,
+        "changed": report.changed,
+        "removed": report.removed,
+        "unchanged": len(report.unchanged),
+        "warnings": report.warnings,
+        "rebuilt": report.rebuilt,
+        "chunks": report.n_chunks,
+        "embedded_chunks": report.embedded_chunks,
+        "seconds": round(report.seconds, 3),
+        "documents": documents,
+        "files": saved,
+    }
+
+
+# ---------------------------------------------------------------- routes
+
+
+def mount_api(app: Any, source: Any, *, api_key: str | None = None, lock: Any = None,
+              collection: Any = None) -> RagService:
+    """Add the API routes to a FastAPI app (standalone, or the web UI's own).
+
+    `source` is a Pipeline or an object with `.pipeline` (and `.lock`, which is then
+    shared); `api_key`, when given, must come as `Authorization: Bearer <key>` on every
+    /v1 route (/healthz stays open for load balancers and probes).
+    """
+    from fastapi import APIRouter
+    from fastapi.responses import JSONResponse, StreamingResponse
+    from starlette.concurrency import run_in_threadpool
+
+    service = RagService(source, lock=lock, collection=collection)
+    router = APIRouter()
+
+    def fail(exc: BaseException) -> JSONResponse:
+        error = api_error(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if error.http_status == 401 else None
+        return JSONResponse(error.body(), status_code=error.http_status, headers=headers)
+
+    def authorise(request: Request) -> None:
+        if not api_key:
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), api_key.encode()):
+            raise ApiError(401, "a valid API key is required: send Authorization: Bearer <key>",
+                           "authentication_error", "invalid_api_key")
+
+    async def json_body(request: Request) -> Any:
+        raw = await request.body()
+        if not raw.strip():
+            return {}
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise ApiError(400, "the request body is not valid JSON") from None
+
+    @router.post("/v1/chat/completions")
+    async def chat_completions(request: Request):
+        try:
+            authorise(request)
+            chat = parse_chat_request(await json_body(request))
+            service.pipeline.check_question(chat.question)  # a bad question is a 400, even when streaming
+            service.settings.with_overrides(**chat.overrides)
+            completion_id, created = f"chatcmpl-rag-{uuid.uuid4().hex}", int(time.time())
+            if chat.stream:
+                return StreamingResponse(
+                    stream_events(service, chat, completion_id, created),
+                    media_type="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+                )
+            reply = await run_in_threadpool(service.answer, chat.question, chat.previous, chat.overrides)
+            return JSONResponse(completion_body(reply, chat, completion_id, created))
+        except Exception as exc:  # noqa: BLE001
+            return fail(exc)
+
+    def model_card() -> dict[str, Any]:
+        return {"id": API_MODEL, "object": "model", "created": service.started, "owned_by": "rag"}
+
+    @router.get("/v1/models")
+    async def list_models(request: Request):
+        try:
+            authorise(request)
+            return JSONResponse({"object": "list", "data": [model_card()]})
+        except Exception as exc:  # noqa: BLE001
+            return fail(exc)
+
+    @router.get("/v1/models/{model_id}")
+    async def get_model(model_id: str, request: Request):
+        try:
+            authorise(request)
+            if model_id != API_MODEL:
+                raise ApiError(404, f"no model {model_id!r}; this server has {API_MODEL!r}",
+                               code="model_not_found", param="model")
+            return JSONResponse(model_card())
+        except Exception as exc:  # noqa: BLE001
+            return fail(exc)
+
+    @router.post("/v1/ingest")
+    async def ingest(request: Request):
+        try:
+            authorise(request)
+            saved: list[dict[str, Any]] = []
+            if request.headers.get("content-type", "").startswith("multipart/form-data"):
+                form = await request.form(max_files=MAX_UPLOADS)
+                rebuild = str(form.get("rebuild", "")).lower() in ("1", "true", "yes", "on")
+                uploads = [f for f in form.getlist("files") if hasattr(f, "filename")]
+                saved = await run_in_threadpool(_save_uploads, service, uploads)
+            else:
+                body = await json_body(request)
+                if not isinstance(body, Mapping):
+                    raise ApiError(400, "the request body must be a JSON object")
+                rebuild = body.get("rebuild", False)
+                if not isinstance(rebuild, bool):
+                    raise ApiError(400, "rebuild must be true or false", param="rebuild")
+            report = await run_in_threadpool(service.ingest, rebuild)
+            documents = len(service.pipeline.index.documents)
+            return JSONResponse(ingest_body(report, saved, documents))
+        except Exception as exc:  # noqa: BLE001
+            return fail(exc)
+
+    @router.get("/healthz")
+    async def healthz():
+        body = service.health()
+        return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
+    app.include_router(router)
+    app.state.rag_service = service
+    return service
+
+
+def _save_uploads(service: RagService, uploads: list[Any]) -> list[dict[str, Any]]:
+    """Put uploaded files into the collection through the UI's checks (rag/serve/collection.py)."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="rag-upload-") as tmp:
+        for i, upload in enumerate(uploads):
+            staged = Path(tmp) / f"{i}.bin"
+            with staged.open("wb") as out:
+                while block := upload.file.read(1 << 20):
+                    out.write(block)
+            result = service.collection.add_file(staged, upload.filename or "")
+            results.append({"name": result.name, "ok": result.ok, "message": result.message})
+    return results
+
+
+def create_api(source: Any, *, api_key: str | None = None, lock: Any = None, collection: Any = None):
+    """A FastAPI app serving only the API routes over `source` (a Pipeline, or the UI's chat service)."""
+    from fastapi import FastAPI
+
+    app = FastAPI(title="rag API", docs_url=None, redoc_url=None, openapi_url=None)
+    mount_api(app, source, api_key=api_key, lock=lock, collection=collection)
+    return app
+
+
+# ---------------------------------------------------------------- `rag serve --api`
+
+
+def serve_api(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
+              api_key_env: str | None = None) -> int:
+    """`rag serve --api`: the API alone, with uvicorn; blocks; returns the exit status."""
+    import uvicorn
+
+    try:
+        key = api_key_from_env(api_key_env)
+        warning = open_api_warning(host, key)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
+        check_port(host, port)
+        app = create_api(load_pipeline(settings), api_key=key)
+        shown = f"[{host}]" if ":" in host else host
+        print(f"serving the rag API on http://{shown}:{port}/v1 (Ctrl+C to stop)", file=sys.stderr, flush=True)
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    except StartError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot start the API on {host}:{port}: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,436 @@
+"""The `rag` command line: ingest, ask, eval, serve, config.
+
+Every expected failure ends in one line on stderr and a non-zero exit;
+tracebacks are shown only with RAG_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from rag.core.errors import ConfigError
+from rag.core.settings import Settings, load_settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Ask questions about a folder of documents, answered offline with cited passages.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+# soft_wrap: a message is never broken at the (default 80) console width, so every
+# error, warning and summary stays one line when stdout/stderr is a pipe or a file.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from rag.core.errors import (
+        LoadError,
+        ModelMissingError,
+        PromptError,
+        QuestionError,
+        RemoteModelError,
+        StoreError,
+        VectorStoreError,
+    )
+
+    return (ConfigError, LoadError, StoreError, ModelMissingError, QuestionError, PromptError, RemoteModelError,
+            VectorStoreError)  # fmt: skip
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn failures into one line and an exit code."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130)
+    except Exception as exc:  # noqa: BLE001
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        known = isinstance(exc, _known_errors())
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        prefix = "error" if known else f"unexpected {type(exc).__name__}"
+        err.print(f"[red]{prefix}:[/red] {escape(message)}")
+        raise typer.Exit(2 if known else 1)
+
+
+def _settings(ctx: typer.Context, **overrides) -> Settings:
+    base: Settings = ctx.obj
+    return base.with_overrides(**overrides)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(None, "--config", help="TOML config file (else $RAG_CONFIG, ./rag.toml)."),
+    index_dir: Path | None = typer.Option(None, "--index-dir", help="Where the index lives."),
+) -> None:
+    """Defaults < config file < RAG_* environment < these flags < command flags."""
+    from rag.core.openmp import choose_wait_policy
+
+    choose_wait_policy()  # before any command loads llama.cpp, FAISS or torch (rag/core/openmp.py)
+    with _errors():
+        env = dict(os.environ)
+        if config is not None:
+            env["RAG_CONFIG"] = str(config)
+        ctx.obj = load_settings(env, index_dir=index_dir)
+
+
+# ---------------------------------------------------------------- ingest
+
+
+class _RateColumn(ProgressColumn):
+    """Items per second, blank until rich has a speed estimate."""
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.1f}/s" if speed else "", style="dim")
+
+
+class _IngestBar:
+    """Rich progress: documents done, chunks embedded, rate, ETA."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.docs = None
+        self.chunks = None
+
+    def start(self, documents: int) -> None:
+        self.docs = self.progress.add_task("documents", total=documents)
+        self.chunks = self.progress.add_task("chunks embedded", total=None)
+        self._chunk_total = 0
+
+    def document_done(self, chunks: int) -> None:
+        self.progress.advance(self.docs)
+        self._chunk_total += chunks
+        self.progress.update(self.chunks, total=self._chunk_total)
+
+    def chunks_embedded(self, n: int) -> None:
+        self.progress.advance(self.chunks, n)
+
+    def chunks_resumed(self, n: int) -> None:
+        """Vectors an interrupted ingest saved: shown as done, kept out of the rate and ETA."""
+        self.progress.reset(self.chunks, total=self._chunk_total, completed=n)
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    folder: Path | None = typer.Argument(None, help="Collection folder (default: the configured collection)."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild from scratch (also repairs a corrupt index)."),
+    chunk_tokens: int | None = typer.Option(None, help="Target chunk size in tokens."),
+    chunk_overlap: int | None = typer.Option(None, help="Overlap between chunks in tokens."),
+) -> None:
+    """Index a folder of .txt/.md/.html/.pdf files; only new and changed files are embedded."""
+    with _errors():
+        from rag.ingest.indexer import ingest as run_ingest
+
+        settings = _settings(ctx, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap)
+        folder = folder or settings.collection
+        columns = (
+            TextColumn("{task.description:>16}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _RateColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=err, transient=True) as bar:
+            report = run_ingest(settings, folder, rebuild=rebuild, progress=_IngestBar(bar))
+        for warning in report.warnings:
+            err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        if report.rebuilt:
+            err.print(f"full rebuild: {escape(report.rebuilt)}")
+        out.print(f"{report.summary()} -> {settings.index_dir}")
+
+
+# ---------------------------------------------------------------- ask
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    question: str = typer.Argument(..., help="The question, in quotes."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (see README: JSON output)."),
+    retriever: str | None = typer.Option(None, "--retriever", help="dense | bm25 | hybrid"),
+    top_k: int | None = typer.Option(None, "--top-k", help="Passages to retrieve."),
+    model: str | None = typer.Option(None, "--model", help="smollm2, gemma3, or a path to a GGUF file."),
+    temperature: float | None = typer.Option(None, "--temperature"),
+    stream: bool = typer.Option(True, "--stream/--no-stream", help="Show tokens as they are generated."),
+) -> None:
+    """Answer a question from the indexed collection, with cited passages."""
+    with _errors():
+        from rag.answer.pipeline import Pipeline, check_question
+        from rag.core.contract import answer_to_json
+
+        settings = _settings(ctx, retriever=retriever, top_k=top_k, model=model, temperature=temperature)
+        check_question(question, settings.max_question_chars)  # before loading the index and models
+        # a missing model package or GGUF fails now, not after retrieval (or never, on abstention)
+        from rag.answer.generation.llama import resolve_model
+        from rag.index.embedding import resolve_model_dir
+
+        resolve_model_dir(settings.embedding_model)
+        if settings.backend == "llama":  # backend "openai": the model lives on the server at base_url
+            resolve_model(settings.model)
+        pipeline = Pipeline(settings)
+        streamed = []
+
+        def on_token(piece: str) -> None:
+            if not streamed:
+                err.print("[dim]draft:[/dim] ", end="")
+            streamed.append(piece)
+            err.print(f"[dim]{escape(piece)}[/dim]", end="")
+
+        answer = pipeline.ask(question, on_token=on_token if stream and not as_json else None)
+        if streamed:
+            err.print()
+        if as_json:
+            sys.stdout.write(json.dumps(answer_to_json(answer, pipeline.index.documents), ensure_ascii=False) + "\n")
+            return
+        _print_answer(answer, pipeline.index.documents)
+
+
+def _print_answer(answer, documents) -> None:
+    style = "yellow" if answer.abstained else "bold green"
+    label = "No answer" if answer.abstained else "Answer"
+    out.print(f"[{style}]{label}:[/{style}] {escape(answer.answer)}")
+    for c in answer.citations:
+        doc = documents[c.doc_id]
+        out.print()
+        date = f", {doc.date}" if doc.date else ""
+        out.print(f"[bold][{c.n}][/bold] {escape(c.title)} [dim]({c.doc_id}{date}; chars {c.start}-{c.end})[/dim]")
+        out.print("    " + _marked(doc.text, c.start, c.end, c.support), soft_wrap=False)
+    timings = ", ".join(f"{k} {v:.0f} ms" for k, v in answer.timings.items())
+    out.print(f"\n[dim]{timings}[/dim]")
+
+
+def _marked(text: str, start: int, end: int, support) -> str:
+    """Passage text with the supporting sentence(s) underlined and bracketed by » «."""
+    pieces, cursor = [], start
+    for s, e in sorted(support):
+        pieces.append(escape(text[cursor:s]))
+        pieces.append(f"[bold underline]»{escape(text[s:e])}«[/bold underline]")
+        cursor = e
+    pieces.append(escape(text[cursor:end]))
+    return "".join(pieces)
+
+
+# ---------------------------------------------------------------- eval
+
+
+class _EvalBar:
+    """Rich progress: questions done / total, elapsed, ETA."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.task = None
+
+    def start(self, total: int) -> None:
+        self.task = self.progress.add_task("evaluating", total=total)
+
+    def advance(self, description: str) -> None:
+        self.progress.update(self.task, advance=1, description=description)
+
+
+@app.command("eval")
+def eval_command(
+    ctx: typer.Context,
+    gold: Path | None = typer.Option(None, "--gold", help="Gold QA file, JSONL (default: the configured gold set)."),
+    collection: Path | None = typer.Option(
+        None, "--collection", help="Collection folder (default: the configured collection)."
+    ),
+    retriever: str | None = typer.Option(
+        None, "--retriever", help="dense | bm25 | hybrid | all (default: the configured retriever)."
+    ),
+    predictions: Path | None = typer.Option(
+        None, "--predictions", help="Write one `rag ask --json` object plus id per question (JSONL)."
+    ),
+    report_dir: Path = typer.Option(
+        Path("reports/eval"), "--report", help="Folder for report.json, report.md and report.png."
+    ),
+    check: Path | None = typer.Option(
+        None, "--check", help="Quality gate: exit 3 when a gated metric falls below this baseline."
+    ),
+    write_baseline: Path | None = typer.Option(
+        None, "--write-baseline", help="Write this run's metrics as a gate baseline (e.g. eval/baseline.json)."
+    ),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Evaluate only the first N questions."),
+) -> None:
+    """Score the pipeline against a gold QA set: retrieval, answers, citations, latency."""
+    with _errors():
+        from rag.core.errors import BaselineError, GoldError
+        from rag.core.settings import RETRIEVERS
+        from rag.eval.evaluation import (
+            ALL_MODES,
+            check_gate,
+            evaluate,
+            index_dir_for,
+            load_baseline,
+            prepare_index,
+            write_predictions,
+        )
+        from rag.eval.evaluation import write_baseline as save_baseline
+        from rag.eval.gold import load_gold
+        from rag.eval.report import print_gate, print_tables, write_reports
+
+        try:
+            settings = _settings(ctx, gold=gold, collection=collection)
+            items = load_gold(settings.gold)[:limit]
+            baseline = load_baseline(check) if check is not None else None
+            if retriever is None:
+                modes = [baseline.get("retriever", "hybrid") if baseline else settings.retriever]
+            elif retriever == "all":
+                modes = list(ALL_MODES)
+            elif retriever in RETRIEVERS:
+                modes = [retriever]
+            else:
+                raise ConfigError(f"--retriever must be one of {', '.join(RETRIEVERS)} or all, got {retriever!r}")
+            if baseline and baseline.get("retriever", "hybrid") not in modes:
+                wanted = baseline.get("retriever", "hybrid")
+                raise BaselineError(f"{check} was measured with the {wanted} retriever; use --retriever {wanted} or all")
+            settings = settings.with_overrides(index_dir=index_dir_for(settings, settings.collection, ctx.obj))
+
+            columns = (TextColumn("{task.description:>16}"), BarColumn(), MofNCompleteColumn(), _RateColumn())
+            with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
+                indexed = prepare_index(settings, settings.collection, progress=_IngestBar(bar))
+            for warning in indexed.warnings:
+                err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+            if indexed.added or indexed.changed or indexed.removed:
+                err.print(f"indexed {escape(str(settings.collection))}: {indexed.summary()} -> {settings.index_dir}")
+
+            columns = (
+                TextColumn("{task.description:>16}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+            )
+            with Progress(*columns, console=err, transient=True) as bar:
+                run = evaluate(
+                    settings, items, modes, _EvalBar(bar), gold_path=settings.gold, build_index=False
+                )
+            for warning in run.warnings[:10]:
+                err.print(f"[yellow]warning:[/yellow] gold {escape(warning)}")
+            if len(run.warnings) > 10:
+                err.print(f"[yellow]warning:[/yellow] ... and {len(run.warnings) - 10} more gold warnings")
+
+            gate = check_gate(baseline, run) if baseline is not None else None
+            print_tables(run, out)
+            written = write_reports(run, report_dir, gate)
+            if predictions is not None:
+                write_predictions(run, predictions)
+                written.append(predictions)
+            if write_baseline is not None:
+                if limit is not None:
+                    err.print("[yellow]warning:[/yellow] the baseline comes from a partial run (--limit)")
+                save_baseline(run, write_baseline)
+                written.append(write_baseline)
+            out.print(f"[dim]wrote {', '.join(escape(str(p)) for p in written)}[/dim]")
+            if gate is not None:
+                print_gate(gate, out, err)
+                if not gate.passed:
+                    raise typer.Exit(3)
+        except (GoldError, BaselineError) as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc).splitlines()[0])}")
+            raise typer.Exit(2)
+
+
+# ---------------------------------------------------------------- serve
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind."),
+    port: int | None = typer.Option(None, "--port", help="Port (default: 7860 for the UI, 8000 with --api)."),
+    auth: str | None = typer.Option(None, "--auth", metavar="USER:PASSWORD", help="Require this login."),
+    api: bool = typer.Option(False, "--api", help="Serve the HTTP API (OpenAI-compatible) instead of the UI."),
+    with_api: bool = typer.Option(False, "--with-api", help="Serve the UI and, under /v1, the HTTP API."),
+    api_key_env: str | None = typer.Option(
+        None, "--api-key-env", metavar="NAME", help="The API requires the key in this environment variable."
+    ),
+) -> None:
+    """Start the web UI (the same as `python app.py`), with --with-api the HTTP API beside it, or with --api the API alone."""
+    with _errors():
+        if api and with_api:
+            raise ConfigError("--api serves the API alone, --with-api the UI and the API: choose one")
+        if api:
+            from rag.serve.api import serve_api
+
+            if auth:
+                raise ConfigError("--auth is the UI's login; the API takes a bearer key: --api-key-env NAME")
+
+            raise typer.Exit(serve_api(ctx.obj, host=host, port=port or 8000, api_key_env=api_key_env))
+        if api_key_env and not with_api:
+            raise ConfigError("--api-key-env is for the API: add --with-api (UI and API) or --api (API alone)")
+        port = port or 7860
+        from rag.serve.webui import serve as run_server
+
+        raise typer.Exit(
+            run_server(ctx.obj, host=host, port=port, auth=auth, with_api=with_api, api_key_env=api_key_env)
+        )
+
+
+# ---------------------------------------------------------------- config
+
+
+@app.command("config")
+def show_config(ctx: typer.Context) -> None:
+    """Print the settings in force after every layer is applied."""
+    with _errors():
+        for key, value in ctx.obj.as_dict().items():
+            out.print(f"{key} = {json.dumps(value)}")
+
+
+def run() -> None:
+    """The console script: usage errors become one `error:` line too, not a boxed usage text."""
+    try:  # typer >= 0.2x vendors click; older releases use click itself
+        from typer._click import exceptions as click_errors
+    except ImportError:  # pragma: no cover
+        from click import exceptions as click_errors
+
+    try:
+        code = app(standalone_mode=False)  # a command's typer.Exit(n) comes back as n
+    except click_errors.NoArgsIsHelpError as exc:  # bare `rag`: the help is what was asked for
+        out.print(exc.ctx.get_help() if exc.ctx else "")
+        return
+    except click_errors.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "rag"
+        message = " ".join(exc.format_message().split())
+        err.print(f"[red]error:[/red] {escape(message)} (see `{escape(command)} --help`)")
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("interrupted")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,529 @@
+"""The Gradio web UI: chat with cited, streamed answers; settings; the collection panel.
+
+`serve(settings, host, port, auth, with_api)` checks everything that can fail before
+the server starts (port, models, index, prompts) and turns failures into one
+`error:` line and exit status 2; `build(...)` lays out the page and wires the
+events.
+
+Concurrency: every chat event runs in one Gradio queue group ("answer",
+concurrency 1), because a llama.cpp context is not thread-safe; waiting
+users see their place in the queue. Collection events (upload, remove,
+rebuild) run in their own group ("collection"), so the chat keeps working
+while documents are ingested; the new index is swapped in between answers
+(rag/serve/chat.py).
+
+With `with_api`, the OpenAI-compatible HTTP API (rag/serve/api.py) is served under
+/v1 by the same process: one loaded model, one lock, so UI turns and API
+calls take turns instead of loading the model twice.
+
+The chat event is also the API: `api_name="ask"`; its second output is the
+`rag ask --json` object (rag/core/contract.py), so `gradio_client` gets the answer
+with its citations.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # offline: no telemetry, no version check
+
+import gradio as gr  # noqa: E402
+
+from rag.core.contract import answer_to_json  # noqa: E402
+from rag.core.errors import StartError, UploadError  # noqa: E402
+from rag.core.settings import RETRIEVERS, Settings  # noqa: E402
+from rag.serve import render  # noqa: E402
+from rag.serve.collection import Collection, FileResult, Stats  # noqa: E402
+from rag.serve.startup import (  # noqa: E402
+    api_key_from_env,
+    check_port,
+    is_loopback,
+    load_pipeline,
+    one_line,
+    open_api_warning,
+)
+
+if TYPE_CHECKING:
+    from rag.serve.chat import ChatService
+
+TITLE = "Ask the collection"
+EXAMPLES = (
+    "When did Chinese troops arrive in Belarus?",
+    "How long did the China-Belarus joint exercise near the Polish border last?",
+    "Which aircraft ferried the Chinese equipment to Belarus?",
+)
+REWRITE_LABELS = {"model": "resolved by the model", "rule": "by a rule", "fallback": "fallback"}
+ANSWER_GROUP = "answer"
+COLLECTION_GROUP = "collection"
+# Gradio keeps a per-session copy of the page's component config (~30 KiB here) for every
+# session it has seen, browser tab or API client, until it has 10,000 of them: hundreds of MiB
+# for a server that runs for weeks. This UI keeps no gr.State, so an evicted session merely
+# starts again from the page's defaults on its next event.
+SESSION_CAPACITY = 500
+
+
+@dataclass(frozen=True)
+class App:
+    """What the event handlers share: no module-level state."""
+
+    settings: Settings
+    chat: ChatService
+    collection: Collection
+    models: dict[str, str]  # value -> label for the model picker
+
+
+# ---------------------------------------------------------------- serving
+
+
+def parse_auth(raw: str | None) -> tuple[str, str] | None:
+    """'user:password' -> (user, password)."""
+    if raw is None:
+        return None
+    user, sep, password = raw.partition(":")
+    if not sep or not user or not password:
+        raise StartError("--auth must be USER:PASSWORD")
+    return user, password
+
+
+def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
+    """The loud warning for a server reachable from other machines without a password."""
+    if is_loopback(host) or auth is not None:
+        return None
+    bar = "!" * 78
+    return (
+        f"{bar}\n"
+        f"WARNING: serving on {host}, reachable from other machines, WITHOUT authentication.\n"
+        f"WARNING: anyone who can reach this port can read every document and add or remove files.\n"
+        f"WARNING: pass --auth USER:PASSWORD, or bind to 127.0.0.1.\n"
+        f"{bar}"
+    )
+
+
+def prepare(settings: Settings) -> App:
+    """Load the index, the models and the prompts; every failure is a StartError."""
+    from rag.answer.generation.llama import available_models
+    from rag.core.errors import PromptError
+    from rag.serve.chat import ChatService
+
+    pipeline = load_pipeline(settings)
+    settings = pipeline.settings  # server settings (Settings.for_server)
+    try:
+        chat = ChatService(pipeline)  # reads the follow-up rewriting prompt
+    except PromptError as exc:
+        raise StartError(one_line(exc)) from None
+    models = available_models(settings.model_dir)
+    if settings.model not in models:
+        models = {settings.model: Path(settings.model).name, **models}
+    return App(settings, chat, Collection(settings), models)
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
+          with_api: bool = False, api_key_env: str | None = None) -> int:
+    """Start the UI (with `with_api`, the HTTP API under /v1 too) and block; the exit status."""
+    try:
+        credentials = parse_auth(auth)
+        key = api_key_from_env(api_key_env) if with_api else None
+        for warning in (exposure_warning(host, credentials), open_api_warning(host, key) if with_api else None):
+            if warning:
+                print(warning, file=sys.stderr, flush=True)
+        check_port(host, port)
+        app = prepare(settings)
+        demo = build(app)
+        demo.queue()
+        page = dict(
+            auth=credentials,
+            max_file_size=f"{int(settings.max_file_mb * 1024 * 1024)}b",
+            theme=_theme(),
+            css=render.CSS,
+            head=render.CLICK_SCRIPT,
+            ssr_mode=False,
+            show_error=False,
+        )
+        shown = f"[{host}]" if ":" in host else host
+        if with_api:
+            server = _with_api(app, demo, key, page)
+            print(f"serving {TITLE!r} on http://{shown}:{port} and its API on http://{shown}:{port}/v1 "
+                  "(Ctrl+C to stop)", file=sys.stderr, flush=True)
+            import uvicorn
+
+            uvicorn.run(server, host=host, port=port, log_level="warning", access_log=False)
+            return 0
+        print(f"serving {TITLE!r} on http://{shown}:{port} (Ctrl+C to stop)", file=sys.stderr, flush=True)
+        demo.launch(
+            server_name=host,
+            server_port=port,
+            share=False,
+            inbrowser=False,
+            quiet=False,
+            state_session_capacity=SESSION_CAPACITY,
+            **page,
+        )
+    except StartError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the port was taken between the check and the bind
+        print(f"error: cannot start the server on {host}:{port}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _with_api(app: App, demo: gr.Blocks, key: str | None, page: dict[str, Any]):
+    """One ASGI app: the API's routes under /v1 and /healthz, the UI at /; they share the
+    chat service's pipeline and lock, and the collection."""
+    from fastapi import FastAPI
+
+    from rag.serve.api import mount_api
+
+    server = FastAPI(title=TITLE, docs_url=None, redoc_url=None, openapi_url=None)
+    mount_api(server, app.chat, api_key=key, collection=app.collection)
+    demo.state_session_capacity = SESSION_CAPACITY  # what launch() would set
+    return gr.mount_gradio_app(server, demo, path="", **page)
+
+
+def _theme():
+    # Fonts by name only: the default theme would fetch Google Fonts, and this runs offline.
+    system = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
+    mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
+    return gr.themes.Soft(font=system, font_mono=mono)
+
+
+# ---------------------------------------------------------------- handlers (no Gradio types)
+
+
+def stats_html(stats: Stats, model_label: str) -> str:
+    esc = render.esc
+    rows = [
+        ("Documents", str(stats.documents)),
+        ("Chunks", str(stats.chunks)),
+        ("Embedding model", stats.embedding_model),
+        ("Answer model", f"{model_label} ({Path(stats.model_file).name})"),
+        ("Index built", render.age(stats.built)),
+        ("Folder", str(stats.collection)),
+    ]
+    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    return f'<table class="rag-docs rag-stats">{cells}</table>'
+
+
+def upload_report(results: list[FileResult], summary: str = "", error: str = "") -> str:
+    esc = render.esc
+    items = "".join(
+        f'<li class="{"rag-upload-ok" if r.ok else "rag-upload-error"}">'
+        f"{'✓' if r.ok else '✗'} {esc(r.name)}: {esc(r.message)}</li>"
+        for r in results
+    )
+    tail = f'<div class="rag-upload-ok">{esc(summary)}</div>' if summary else ""
+    if error:
+        tail += f'<div class="rag-upload-error">✗ {esc(error)}</div>'
+    return f'<ul class="rag-upload-list">{items}</ul>{tail}'
+
+
+class _IngestProgress:
+    """rag.ingest.indexer.Progress -> Gradio's progress bar."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.documents = self.done = self.chunks = self.embedded = 0
+
+    def start(self, documents: int) -> None:
+        self.documents = max(1, documents)
+        self.progress(0.0, desc="Reading documents")
+
+    def document_done(self, chunks: int) -> None:
+        self.done += 1
+        self.chunks += chunks
+        self.progress(
+            0.3 * self.done / self.documents, desc=f"Chunked {self.done}/{self.documents} documents"
+        )
+
+    def chunks_embedded(self, n: int) -> None:
+        self.embedded += n
+        share = self.embedded / max(1, self.chunks)
+        self.progress(0.3 + 0.65 * share, desc=f"Embedded {self.embedded}/{self.chunks} chunks")
+
+
+# ---------------------------------------------------------------- layout and wiring
+
+
+def build(app: App):
+    """The page: conversation on the left, settings and collection on the right."""
+    from rag.answer.pipeline import check_question
+    from rag.core.errors import QuestionError, StoreError
+    from rag.serve.chat import Done, Failed, Rewritten, Token, turns_from_history
+
+    settings = app.settings
+
+    def model_label() -> str:
+        return app.models.get(settings.model, settings.model)
+
+    def panel() -> tuple[str, str, Any]:
+        """Stats, the documents table and the removal choices, from the live index."""
+        pipeline = app.chat.pipeline
+        index = pipeline.index  # one reference: an ingest may swap in a new version meanwhile
+        model_file = str(pipeline.generator.path)
+        stats = app.collection.stats(index, model_file)
+        chunks = {doc_id: meta.get("n_chunks", 0) for doc_id, meta in index.manifest.documents.items()}
+        docs = sorted(index.documents.values(), key=lambda d: d.doc_id)
+        choices = [(f"{d.doc_id} — {d.title[:60]}", d.doc_id) for d in docs]
+        return (
+            stats_html(stats, model_label()),
+            render.documents_table(docs, chunks),
+            gr.update(choices=choices, value=None),
+        )
+
+    def refresh():
+        """Pick up an index another process (`rag ingest`) wrote, then redraw the panel."""
+        from rag.index import store
+
+        try:
+            if store.current_version(settings.index_dir) != app.chat.pipeline.index.path:
+                app.chat.reload()
+        except StoreError as exc:
+            return (*panel()[:2], gr.update(), upload_report([], error=str(exc).splitlines()[0]))
+        return (*panel(), "")
+
+    def ask(
+        question: str, history: list | None, top_k: float, retriever: str, temperature: float, model: str
+    ):
+        """Answer `question` in the conversation `history`; streams, then returns the final state.
+
+        Outputs: the chat history, the answer as the `rag ask --json` object
+        (plus "rewrite" when a follow-up was rewritten, or "error"), and the
+        cleared question box.
+        """
+        history = list(history or [])
+        question = question or ""
+        overrides, problem = _overrides(top_k, retriever, temperature, model, app.models)
+        try:
+            check_question(question, settings.max_question_chars)
+        except QuestionError as exc:
+            problem = problem or str(exc)
+        if problem:
+            history.append({"role": "assistant", "content": render.error_message(problem)})
+            yield history, {"question": question, "error": problem}, question
+            return
+        turns = turns_from_history(history)
+        history.append({"role": "user", "content": render.user_message(question)})
+        history.append({"role": "assistant", "content": render.draft_message("")})
+        yield history, None, ""
+        draft = ""
+        for event in app.chat.run(question, turns[-1] if turns else None, **overrides):
+            if isinstance(event, Rewritten):
+                note = {
+                    "role": "assistant",
+                    "content": render.esc(event.rewrite.standalone),
+                    "metadata": {
+                        "title": "Rewritten question",
+                        "log": REWRITE_LABELS.get(event.rewrite.method, event.rewrite.method),
+                        "status": "done",
+                    },
+                }
+                history.insert(len(history) - 1, note)
+                yield history, None, ""
+            elif isinstance(event, Token):
+                draft += event.text
+                history[-1] = {"role": "assistant", "content": render.draft_message(draft)}
+                yield history, None, ""
+            elif isinstance(event, Done):
+                history[-1] = {
+                    "role": "assistant",
+                    "content": render.answer_message(event.answer, event.documents),
+                }
+                data = answer_to_json(event.answer, event.documents)
+                if event.rewrite.rewritten:
+                    data["rewrite"] = {
+                        "original": event.rewrite.original,
+                        "standalone": event.rewrite.standalone,
+                        "method": event.rewrite.method,
+                    }
+                yield history, data, ""
+            elif isinstance(event, Failed):
+                history[-1] = {"role": "assistant", "content": render.error_message(event.message)}
+                yield history, {"question": question, "error": event.message}, ""
+
+    def add_documents(paths: list[str] | None, progress=gr.Progress()):
+        """Check uploaded files, copy the good ones into the collection, ingest incrementally."""
+        paths = paths or []
+        if not paths:
+            return (*panel(), "", None)
+        progress(0.0, desc="Checking files")
+        results = [app.collection.add_file(Path(p), Path(p).name) for p in paths]
+        if not any(r.ok for r in results):
+            return (*panel(), upload_report(results), None)
+        summary, error = _ingest(app, _IngestProgress(progress), rebuild=False)
+        return (*panel(), upload_report(results, summary, error), None)
+
+    def remove_document(doc_id: str | None, progress=gr.Progress()):
+        """Move the document's file to the trash folder, then re-ingest."""
+        if not doc_id:
+            return (*panel(), upload_report([], error="choose a document to remove"))
+        try:
+            moved = app.collection.remove(doc_id, app.chat.pipeline.index)
+        except UploadError as exc:
+            return (*panel(), upload_report([], error=str(exc)))
+        summary, error = _ingest(app, _IngestProgress(progress), rebuild=False)
+        note = FileResult(doc_id, True, f"removed; the file is now {moved}")
+        return (*panel(), upload_report([note], summary, error))
+
+    def rebuild(progress=gr.Progress()):
+        summary, error = _ingest(app, _IngestProgress(progress), rebuild=True)
+        return (*panel(), upload_report([], summary, error))
+
+    def pick_example(evt: gr.SelectData) -> str:
+        value = evt.value
+        return value.get("text", "") if isinstance(value, dict) else str(value or "")
+
+    def new_conversation():
+        return [], None, ""
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.HTML(
+            f'<div class="rag-header"><h1 style="margin:0">{render.esc(TITLE)}</h1>'
+            '<p style="margin:2px 0 0">Answers come only from the indexed documents, each with the passage '
+            "it came from; when the documents do not say, the assistant says so. Click a [n] marker or a "
+            "source card to read the whole article.</p></div>"
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Conversation",
+                    elem_id="rag-chat",
+                    height=640,
+                    examples=[{"text": q} for q in EXAMPLES],
+                    placeholder="**Ask a question about the documents**, or start with an example:",
+                    latex_delimiters=[],
+                    sanitize_html=True,
+                    feedback_options=None,
+                    buttons=["copy"],
+                    group_consecutive_messages=True,
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        show_label=False,
+                        placeholder="Ask about the documents (follow-ups work too)",
+                        elem_id="rag-question",
+                        scale=6,
+                        max_lines=4,
+                        autofocus=True,
+                    )
+                    ask_button = gr.Button("Ask", variant="primary", elem_id="rag-ask", scale=1, min_width=80)
+                    clear_button = gr.Button("New conversation", elem_id="rag-clear", scale=1, min_width=120)
+                with gr.Accordion("Answer as JSON (what the API returns)", open=False):
+                    answer_json = gr.JSON(show_label=False, elem_id="rag-json")
+            with gr.Column(scale=2):
+                with gr.Accordion("Settings", open=True, elem_id="rag-settings"):
+                    top_k = gr.Slider(
+                        1, 20, value=settings.top_k, step=1, label="Passages to retrieve (top-k)"
+                    )
+                    retriever = gr.Radio(list(RETRIEVERS), value=settings.retriever, label="Retriever")
+                    temperature = gr.Slider(
+                        0.0, 1.5, value=settings.temperature, step=0.05, label="Temperature"
+                    )
+                    model = gr.Dropdown(
+                        choices=[(label, value) for value, label in app.models.items()],
+                        value=settings.model,
+                        label="Answer model (GGUF)",
+                    )
+                with gr.Accordion("Collection", open=True, elem_id="rag-collection"):
+                    stats = gr.HTML(elem_id="rag-stats")
+                    upload = gr.File(
+                        label="Add documents (.txt, .md, .html, .pdf)",
+                        file_count="multiple",
+                        file_types=[".txt", ".md", ".html", ".htm", ".pdf"],
+                        type="filepath",
+                        elem_id="rag-upload",
+                        height=120,
+                    )
+                    status = gr.HTML(elem_id="rag-upload-status")
+                    with gr.Row():
+                        remove_choice = gr.Dropdown(
+                            label="Document",
+                            choices=[],
+                            elem_id="rag-remove-choice",
+                            scale=3,
+                            allow_custom_value=True,  # API clients name any document; remove() checks it
+                        )
+                        remove_button = gr.Button("Remove", variant="stop", elem_id="rag-remove", scale=1)
+                    with gr.Row():
+                        refresh_button = gr.Button("Refresh", size="sm", elem_id="rag-refresh")
+                        rebuild_button = gr.Button("Rebuild index", size="sm", elem_id="rag-rebuild")
+                    with gr.Accordion("Documents", open=False):
+                        documents = gr.HTML(elem_id="rag-documents")
+
+        chat_inputs = [question, chatbot, top_k, retriever, temperature, model]
+        chat_outputs = [chatbot, answer_json, question]
+        answer_events = dict(concurrency_limit=1, concurrency_id=ANSWER_GROUP, show_progress="minimal")
+        question.submit(ask, chat_inputs, chat_outputs, api_name="ask", **answer_events)
+        ask_button.click(ask, chat_inputs, chat_outputs, api_visibility="private", **answer_events)
+        chatbot.example_select(pick_example, None, question, queue=False, api_visibility="private").then(
+            ask, chat_inputs, chat_outputs, api_visibility="private", **answer_events
+        )
+        clear_button.click(new_conversation, None, chat_outputs, queue=False, api_visibility="private")
+
+        panel_outputs = [stats, documents, remove_choice]
+        collection_events = dict(concurrency_limit=1, concurrency_id=COLLECTION_GROUP)
+        upload.upload(
+            add_documents,
+            upload,
+            [*panel_outputs, status, upload],
+            api_name="add_documents",
+            **collection_events,
+        )
+        remove_button.click(
+            remove_document,
+            remove_choice,
+            [*panel_outputs, status],
+            api_name="remove_document",
+            **collection_events,
+        )
+        rebuild_button.click(rebuild, None, [*panel_outputs, status], api_name="rebuild", **collection_events)
+        refresh_button.click(refresh, None, [*panel_outputs, status], api_name="collection", queue=False)
+        demo.load(panel, None, panel_outputs, api_visibility="private", queue=False)
+    return demo
+
+
+def _overrides(
+    top_k: Any, retriever: Any, temperature: Any, model: Any, models: dict[str, str]
+) -> tuple[dict[str, Any], str | None]:
+    """Settings overrides for one question, or a one-line problem (API clients can send anything)."""
+    try:
+        overrides = {
+            "top_k": int(top_k) if top_k is not None else None,
+            "temperature": float(temperature) if temperature is not None else None,
+        }
+    except (TypeError, ValueError):
+        return {}, "top_k must be a whole number and temperature a number"
+    if overrides["top_k"] is not None and not 1 <= overrides["top_k"] <= 100:
+        return {}, "top_k must be between 1 and 100"
+    if overrides["temperature"] is not None and not 0 <= overrides["temperature"] <= 2:
+        return {}, "temperature must be between 0 and 2"
+    if retriever:
+        if retriever not in RETRIEVERS:
+            return {}, f"retriever must be one of {', '.join(RETRIEVERS)}"
+        overrides["retriever"] = retriever
+    if model:
+        if model not in models:
+            return {}, f"model must be one of {', '.join(models)}"
+        overrides["model"] = model
+    return {k: v for k, v in overrides.items() if v is not None}, None
+
+
+def _ingest(app: App, progress, rebuild: bool) -> tuple[str, str]:
+    """Run an ingest and swap the new index in; (summary, error) as one line each."""
+    from rag.core.errors import LoadError, StoreError
+
+    try:
+        report = app.collection.ingest(rebuild=rebuild, progress=progress)
+    except (LoadError, StoreError, UploadError) as exc:
+        return "", str(exc).splitlines()[0]
+    progress.progress(0.97, desc="Loading the new index")
+    app.chat.reload()
+    summary = report.summary()
+    if report.warnings:
+        summary += f" ({len(report.warnings)} file(s) skipped: {report.warnings[0]})"
+    return summary, ""

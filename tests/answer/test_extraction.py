@@ -1,0 +1,89 @@
+"""Question typing and typed span candidates (no models involved)."""
+
+import pytest
+
+from rag.answer.extraction import DATE, NAME, OTHER, QUANTITY, _candidates, question_type
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("When did Chinese troops arrive in Belarus?", DATE),
+        ("On what date were the drills due to conclude?", DATE),
+        ("How many troops did Russia send?", QUANTITY),
+        ("What is Japan's military budget for 2023?", QUANTITY),
+        ("How far is the border from Kyiv?", QUANTITY),
+        ("Who commands the special forces?", NAME),
+        ("At which air base did the airlifter land?", NAME),
+        ("What did Putin disclose in October 2019?", OTHER),
+    ],
+)
+def test_question_types(question: str, kind: str) -> None:
+    assert question_type(question).kind == kind
+
+
+def test_focus_and_lists() -> None:
+    assert question_type("How many tanks did China send to Belarus?").focus == ("tank",)
+    assert question_type("Which countries sent officials?").wants_list
+    assert not question_type("What is the population of Belarus?").wants_list
+    assert question_type("How many Chinese and Russian aircraft violated the zone?").wants_list
+
+
+def _texts(kind: str, text: str, wants_list: bool = False) -> list[str]:
+    return [text[s:e] for s, e in _candidates(kind, text, wants_list)]
+
+
+def test_date_candidates() -> None:
+    text = "On June 6, troops arrived; drills ran April 16-19 and ended on 20 February 2022."
+    assert _texts(DATE, text) == ["June 6", "April 16-19", "20 February 2022"]
+
+
+def test_quantity_candidates_carry_their_unit_and_skip_codes() -> None:
+    text = "Russia sent up to 30,000 troops, two battalions of S-400 systems and US$51 billion."
+    found = _texts(QUANTITY, text)
+    assert "30,000 troops" in found and "two battalions" in found and "US$51 billion" in found
+    assert not any(t.startswith("400") for t in found)  # the 400 of S-400 is a name, not a count
+
+
+def test_name_candidates_drop_sentence_initial_function_words() -> None:
+    found = _texts(NAME, "The Institute for the Study of War published it. In Brest, near NATO.")
+    assert "Institute for the Study of War" in found and "Brest" in found
+
+
+def test_enumerations_answer_list_questions() -> None:
+    text = "China studies tactics such as hybrid warfare, drone operations, and urban assault methods, insights which matter."
+    assert _texts(NAME, text, wants_list=True) == ["hybrid warfare, drone operations, and urban assault methods"]
+
+
+def test_date_ranges_are_one_candidate() -> None:
+    text = "The exercises would take place from August 30 to September 5 and end in 2022."
+    assert _texts(DATE, text) == ["August 30 to September 5", "2022"]
+
+
+def test_months_are_not_names_and_designations_are_not_counts() -> None:
+    assert "August" not in _texts(NAME, "Li Shangfu arrived in Belarus on August 16 for a visit.")
+    found = _texts(QUANTITY, "Mitsubishi is developing Type 12 missiles; the fleet checked 12 ships on September 5.")
+    assert found == ["12 ships"]  # not the 12 of "Type 12", nor the 5 of a date
+
+
+@pytest.mark.parametrize(
+    "question, grain, unit",
+    [
+        ("On what date did Russia invade Ukraine?", "day", None),
+        ("In which year did Russia annex Crimea?", "year", None),
+        ("When did the talks start?", None, None),
+        ("How long was the official visit?", None, "duration"),
+        ("How far is the air base from Minsk?", None, "distance"),
+        ("How much did the system cost?", None, "money"),
+        ("How many troops took part?", None, None),
+    ],
+)
+def test_what_precision_or_unit_a_question_wants(question: str, grain, unit) -> None:
+    qtype = question_type(question)
+    assert (qtype.grain, qtype.unit) == (grain, unit)
+
+
+def test_place_questions() -> None:
+    assert question_type("To which country did she flee?").place
+    assert question_type("Where is the district headquartered?").place
+    assert not question_type("Which analyst is quoted?").place

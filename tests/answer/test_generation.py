@@ -1,0 +1,45 @@
+"""Constrained generation with the real packaged GGUF: what `forbid` rules out never appears."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.generation.base import GenerationSettings, forbid_grammar
+from rag.answer.generation.llama import Generator
+
+# A prompt that draws out exactly what the answer path forbids: several lines and bracketed numbers.
+LISTING = (
+    "List three facts about Belarus, one per line, each ending with a citation like [1], [2] or [3]."
+)
+
+
+@pytest.fixture(scope="module")
+def generator() -> Generator:
+    return Generator("smollm2", n_ctx=512, n_threads=2)
+
+
+def reply(generator: Generator, settings: GenerationSettings) -> str:
+    return "".join(generator.stream_chat("You answer in lists.", LISTING, settings))
+
+
+def test_forbidden_characters_never_appear(generator) -> None:
+    free = reply(generator, GenerationSettings(max_tokens=60, stop=()))
+    assert any(c in free for c in "\n[]"), free  # the model does write them when allowed
+    masked = reply(generator, GenerationSettings(max_tokens=60, stop=(), forbid="\n[]"))
+    assert masked.strip() and not any(c in masked for c in "\n[]"), masked
+
+
+def test_the_mask_only_rules_out_what_it_names(generator) -> None:
+    """Forbidding a character the reply would not use leaves greedy decoding unchanged."""
+    plain = reply(generator, GenerationSettings(max_tokens=30, stop=()))
+    masked = reply(generator, GenerationSettings(max_tokens=30, stop=(), forbid="\x07"))
+    assert masked == plain
+
+
+def test_the_server_grammar_says_the_same(generator) -> None:
+    """`forbid_grammar` is what remote servers get; through llama.cpp's grammar it rules out the same."""
+    grammar = forbid_grammar("\n[]")
+    assert grammar == r"root ::= [^\n\[\]]+"
+    constrained = reply(generator, GenerationSettings(max_tokens=60, stop=(), grammar=grammar))
+    masked = reply(generator, GenerationSettings(max_tokens=60, stop=(), forbid="\n[]"))
+    assert constrained == masked

@@ -1,0 +1,53 @@
+"""The grounding check: an answer's context must mention what the question names (no models)."""
+
+from rag.answer.grounding import context_of, missing_names, question_names
+
+ARTICLE = (
+    "The Chinese People's Liberation Army began an exercise in Brest on July 8. "
+    "Units came by air. "
+    "Li is no stranger to Moscow. "
+    "Defense Minister Li Shangfu visited in August. "
+    "Belarus joined the Shanghai Cooperation Organization in July. "
+    "On June 6, a contingent of Chinese troops arrived in Belarus."
+)
+
+
+def _context(sentence: str):
+    start = ARTICLE.index(sentence)
+    return context_of(ARTICLE, (start, start + len(sentence)), (start, start + len(sentence)))
+
+
+def test_question_names_skip_the_opening_word_and_split_hyphenated_names() -> None:
+    names = [n.text for n in question_names("Besides China, which China-Russia-led group did Belarus join?")]
+    assert names == ["China", "China Russia", "Belarus"]
+    assert [n.text for n in question_names("NATO said what?")] == ["NATO"]
+
+
+def test_a_name_missing_from_the_context_is_reported() -> None:
+    june = "On June 6, a contingent of Chinese troops arrived in Belarus."
+    assert missing_names("When did Belarus join NATO?", _context(june)) == ["NATO"]
+    assert missing_names("When did troops from China arrive in Belarus?", _context(june)) == []  # China ~ Chinese
+
+
+def test_acronyms_match_their_expansion() -> None:
+    first = "The Chinese People's Liberation Army began an exercise in Brest on July 8."
+    assert missing_names("When did the PLA exercise in Brest begin?", _context(first)) == []
+    assert missing_names("When did the GDP of Brest grow?", _context(first)) == ["GDP"]
+
+
+def test_a_multi_word_name_needs_one_part_nearby_and_all_parts_in_the_article() -> None:
+    li = "Li is no stranger to Moscow."
+    assert missing_names("Where has Li Shangfu been?", _context(li)) == []
+    assert missing_names("Where has Li Peng been?", _context(li)) == ["Li Peng"]
+
+
+def test_a_multi_word_name_must_appear_as_a_phrase() -> None:
+    text = "Drills were held in north-central China. South Korea scrambled jets. Ned Price said nothing."
+    context = context_of(text, (0, len(text)), (text.index("Ned"), len(text)))
+    assert missing_names("What did Ned Price say about North Korea?", context) == ["North Korea"]
+    assert missing_names("What did Ned Price say about South Korea?", context) == []
+
+
+def test_a_possessive_ends_a_name() -> None:
+    names = [n.text for n in question_names("When did Russia's Pacific Fleet sail?")]
+    assert names == ["Russia", "Pacific Fleet"]
