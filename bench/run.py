@@ -139,7 +139,7 @@ def section_ingest(work: Path) -> dict:
 
     from rag.index import store
     from rag.index.embedding import Embedder
-    from rag.ingest.indexer import ingest
+    from rag.ingestion.indexer import ingest
 
     base = settings()
     collection = shuffled_copies(ROOT / "data" / "corpus", work / "collection", copies=COPIES)
@@ -505,7 +505,7 @@ def section_llamaindex(work: Path, answers: int = 8) -> dict:
 
     from rag.answer.pipeline import Pipeline
     from rag.index.embedding import Embedder
-    from rag.ingest.indexer import ingest
+    from rag.ingestion.indexer import ingest
 
     if not LLAMAINDEX_PYTHON.exists():
         return {"skipped": "bench/.venv-llamaindex is missing: run `make bench-llamaindex-venv`"}

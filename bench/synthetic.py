@@ -126,7 +126,7 @@ def shuffled_copies(corpus: Path, dest: Path, copies: int, seed: int = 0) -> Pat
     embedding cost depends on) but different chunk texts, so no chunk is a
     duplicate that an ingest could embed once for several.
     """
-    from rag.ingest.sentences import split_sentences
+    from rag.ingestion.sentences import split_sentences
 
     dest.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)

@@ -50,6 +50,7 @@ def copy_docs(folder: Path, names=TINY_DOCS) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name in names:
         shutil.copy(CORPUS / name, folder / name)
+    shutil.copy(CORPUS / "collection.toml", folder / "collection.toml")  # news articles: the prompts as bundled
     return folder
 
 
@@ -89,7 +90,7 @@ class BuiltIndex:
 @pytest.fixture(scope="session")
 def base_index(tmp_path_factory, embedder) -> BuiltIndex:
     """The tiny collection ingested once; read-only: copy it (`index_copy`) to mutate."""
-    from rag.ingest.indexer import ingest
+    from rag.ingestion.indexer import ingest
 
     root = tmp_path_factory.mktemp("base")
     collection = copy_docs(root / "collection")
@@ -195,7 +196,7 @@ def ui_server(tmp_path_factory, base_index, embedder):
     The collection is the tiny one plus XSS_DOC; tests may add and remove
     documents (only their own). Stopped at the end of the session.
     """
-    from rag.ingest.indexer import ingest
+    from rag.ingestion.indexer import ingest
 
     root = tmp_path_factory.mktemp("ui")
     collection, index_dir = root / "collection", root / "index"

@@ -13,9 +13,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from rag.core.profile import load_profile
 from rag.core.records import Document, Hit
 from rag.index.lexical import stemmer
-from rag.ingest.sentences import split_sentences
+from rag.ingestion.sentences import split_sentences
 
 _WORD = re.compile(r"\w+(?:[.,]\d+)*", re.UNICODE)
 
@@ -46,9 +47,10 @@ class Passage:
 
 @lru_cache(maxsize=1)
 def stop_words() -> frozenset[str]:
+    """bm25s's English stop words, and the profile's question words that name no content."""
     from bm25s.stopwords import STOPWORDS_EN
 
-    return frozenset(STOPWORDS_EN) | {"did", "does", "many", "much", "long", "far"}
+    return frozenset(STOPWORDS_EN) | load_profile().evidence.extra_stop_words
 
 
 def terms(text: str) -> list[str]:

@@ -19,94 +19,96 @@ from functools import lru_cache
 
 from rag.answer.evidence import Passage, Sentence, ranked_sentences, stop_words, terms
 from rag.answer.grounding import same_word
+from rag.core.profile import load_profile, words_pattern
 
 # ------------------------------------------------------------ answer types
 
 DATE, QUANTITY, NAME, OTHER = "date", "quantity", "name", "other"
 
-_MONTH = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
-)
-_DAY = r"\d{1,2}(?:st|nd|rd|th)?(?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)?"
+# The words come from the language profile (rag/profiles/en.toml: [calendar], [questions], [answers]).
+_CALENDAR = load_profile().calendar
+_Q = load_profile().questions
+_A = load_profile().answers
+
+
+def _any(phrases: tuple[str, ...], space: str = " ") -> str:
+    """One non-capturing group of the phrases, tried in order."""
+    return f"(?:{words_pattern(phrases, space)})"
+
+
+_MONTH = _any(_CALENDAR.month_forms)
+_ORDINAL = _any(_CALENDAR.ordinal_suffixes)
+_DAY = rf"\d{{1,2}}{_ORDINAL}?(?:\s*[-–—]\s*\d{{1,2}}{_ORDINAL}?)?"
 _YEAR = r"(?:1[89]|20)\d\d"
-_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_WEEKDAY = _any(_CALENDAR.weekdays)
 DATE_RE = re.compile(
-    rf"\b(?:{_MONTH}\s+{_DAY}\s*(?:to|until|through)\s+(?:{_MONTH}\s+)?{_DAY}"  # August 30 to September 5
+    rf"\b(?:{_MONTH}\s+{_DAY}\s*{_any(_A.date_range_words)}\s+(?:{_MONTH}\s+)?{_DAY}"  # August 30 to September 5
     rf"|{_MONTH}\.?\s+{_DAY}(?:,?\s+{_YEAR})?"  # June 6, April 16-19, March 20, 2023
     rf"|{_DAY}\s+{_MONTH}(?:\s+{_YEAR})?"  # 20 February 2022
-    rf"|(?:early |mid-?|late )?{_MONTH}\s+{_YEAR}"  # April 2022
+    rf"|{_any(_A.month_qualifiers)}?{_MONTH}\s+{_YEAR}"  # April 2022, early April 2022
     rf"|{_WEEKDAY}|{_YEAR})\b"
 )
 _CALENDAR_WORD = re.compile(rf"(?:{_MONTH}|{_WEEKDAY})\.?", re.I)
 _HAS_DAY = re.compile(rf"{_MONTH}\.?\s+\d|\d\s+{_MONTH}")
 _HAS_YEAR = re.compile(rf"\b{_YEAR}\b")
-_NUMBER_WORDS = (
-    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|hundred|thousand|dozen|dozens|"
-    "hundreds|thousands"
-)
+_SYMBOLS = "".join(re.escape(symbol) for symbol in _A.currency_symbols)  # inside [...]
 _NUMBER = (
-    rf"(?<![\w-])(?:(?:US|A|C)?[$€£]\s?)?\d[\d,]*(?:\.\d+)?%?(?:-\w+)?|\b(?:{_NUMBER_WORDS})\b(?:-\w+)?"
+    rf"(?<![\w-])(?:{_any(_A.currency_prefixes)}?[{_SYMBOLS}]\s?)?\d[\d,]*(?:\.\d+)?%?(?:-\w+)?"
+    rf"|\b{_any(_A.number_words)}\b(?:-\w+)?"
 )
-_SCALE = r"(?:\s+(?:million|billion|trillion|thousand|hundred|percent|per cent))?"
+_SCALE = rf"(?:\s+{_any(_A.scale_words)})?"
 QUANTITY_RE = re.compile(rf"(?:{_NUMBER}){_SCALE}", re.IGNORECASE)
 # Proper names: capitalised words or codes such as Y-20, S-400, HQ-22, joined by of/for/the/and/de.
 _CAP = r"(?:[A-Z][\w'’.-]*[\w]|[A-Z]|[A-Z]{1,3}-\d+\w*)"
-NAME_RE = re.compile(rf"{_CAP}(?:\s+(?:(?:of|for|the|de|von|al|bin)\s+)*{_CAP})*")
+NAME_RE = re.compile(rf"{_CAP}(?:\s+(?:{_any(_A.name_joiners)}\s+)*{_CAP})*")
 
-_DATE_Q = re.compile(r"^\s*when\b|\bwhat (?:date|day|year|month|time)\b|\bwhich (?:dates?|days?|year|month)\b", re.I)
-_QUANTITY_NOUNS = (
-    r"number|amount|size|population|budget|cost|price|distance|length|duration|total|value|"
-    r"spending|area|height|weight|speed|range|share|rate"
-)
+_DATE_Q = re.compile(rf"^\s*{_any(_Q.date_openers)}\b|\b{_any(_Q.date_phrases)}\b", re.I)
 _QUANTITY_Q = re.compile(
-    rf"\bhow (?:many|much|long|far|large|big|old|high|often)\b"
-    rf"|\bwhat (?:is|was|were|are)\b[^?]*?\b({_QUANTITY_NOUNS})\b",
+    rf"\b{_any(_Q.quantity_phrases)}\b"
+    rf"|\b{_any(_Q.quantity_openers)}\b[^?]*?\b({words_pattern(_Q.quantity_nouns)})\b",
     re.I,
 )
-_NAME_Q = re.compile(r"^\s*(?:who|whom|whose|where)\b|\bwhich\b|\bwhat (?:is|was) the name\b|\bname the\b", re.I)
-_LIST_HINT = re.compile(r"\b(?:which|what)\s+(?:other\s+)?((?:[\w-]+\s+){0,2}[\w-]+)", re.I)
-_NOT_PLURAL = {"is", "was", "has", "does", "this", "its", "his", "us", "as", "news", "series", "status"}
-_FOCUS_AFTER = re.compile(r"\bhow (?:many|much)\s+((?:[\w-]+\s*){1,4})", re.I)
-_WHICH = re.compile(r"\bwhich\s+(?:other\s+)?((?:[\w-]+\s*){1,3})", re.I)
-_AUXILIARY = re.compile(
-    r"\b(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|may|might|in|on|at|of)\b.*",
-    re.I | re.S,
-)
+_NAME_Q = re.compile(rf"^\s*{_any(_Q.name_openers)}\b|\b{_any(_Q.name_phrases)}\b", re.I)
+_OTHER = rf"(?:{_any(_Q.other_words)}\s+)?"
+_LIST_HINT = re.compile(rf"\b{_any(_Q.list_words)}\s+{_OTHER}((?:[\w-]+\s+){{0,2}}[\w-]+)", re.I)
+_FOCUS_AFTER = re.compile(rf"\b{_any(_Q.count_phrases)}\s+((?:[\w-]+\s*){{1,4}})", re.I)
+_WHICH = re.compile(rf"\b{_any(_Q.which_words)}\s+{_OTHER}((?:[\w-]+\s*){{1,3}})", re.I)
+_AUXILIARY = re.compile(rf"\b{_any(_Q.group_ends)}\b.*", re.I | re.S)
+_PLACE_Q = re.compile(rf"\s*{_any(_Q.place_openers)}\b", re.I)
+_PERSON_Q = re.compile(rf"\s*{_any(_Q.person_openers)}\b", re.I)
 
 
 # "tactics such as A, B, and C": the enumeration after a list marker answers "which X" questions.
-_ITEM = r"[\w$€£'’.-]+(?:\s+[\w'’.-]+){0,4}?"
-_LAST_ITEM = r"[\w$€£'’.-]+(?:\s+(?!(?:which|that|who|while|as|to|in|on|at|for|from|by|with)\b)[\w'’.-]+){0,3}"
+_ITEM = rf"[\w{_SYMBOLS}'’.-]+(?:\s+[\w'’.-]+){{0,4}}?"
+_LAST_ITEM = rf"[\w{_SYMBOLS}'’.-]+(?:\s+(?!{_any(_A.list_item_stops)}\b)[\w'’.-]+){{0,3}}"
+_JOINER = _any(_A.list_joiners)
 ENUMERATION_RE = re.compile(
-    rf"\b(?:such as|including|like|namely|notably|as well as)\s+({_ITEM}(?:,\s+{_ITEM})*,?\s+(?:and|or)\s+{_LAST_ITEM})"
+    rf"\b{_any(_A.list_markers)}\s+({_ITEM}(?:,\s+{_ITEM})*,?\s+{_JOINER}\s+{_LAST_ITEM})"
 )
+_LIST_GAP = re.compile(rf"(?:,|\s)*(?:\s{_JOINER}\s)?(?:[\s,]|\b[a-z-]+\b){{0,4}}")
+_LISTED = re.compile(rf",|\b{_JOINER}\b")
 
 
-_DAY_Q = re.compile(r"\bwhat (?:date|day)\b|\bwhich (?:dates?|days?)\b|\bon what\b", re.I)
-_YEAR_Q = re.compile(r"\b(?:what|which) year\b", re.I)
-# What a "how long / how far / how much" answer is measured in.
+_DAY_Q = re.compile(rf"\b{_any(_Q.day_phrases)}\b", re.I)
+_YEAR_Q = re.compile(rf"\b{_any(_Q.year_phrases)}\b", re.I)
+# What a "how long / how far / how much" answer is measured in, and which questions ask for it.
 _UNITS = {
-    "duration": re.compile(r"\b(?:second|minute|hour|day|week|month|year|decade)s?\b", re.I),
-    "distance": re.compile(r"\b(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|feet|foot)\b", re.I),
-    "money": re.compile(r"[$€£]|\b(?:dollars?|euros?|pounds?|roubles?|rubles?|yuan)\b", re.I),
+    unit.kind: re.compile(
+        (f"[{_SYMBOLS}]|" if unit.currency else "") + rf"\b{_any(unit.words)}\b", re.I
+    )
+    for unit in _A.units
 }
-_UNIT_Q = (
-    ("duration", re.compile(r"\bhow long\b", re.I)),
-    ("distance", re.compile(r"\bhow far\b", re.I)),
+_ALSO_UNITS = {unit.kind: unit.also for unit in _A.units}
+_UNIT_Q = tuple(
     (
-        "money",
+        unit.kind,
         re.compile(
-            r"\bhow much\b.*\b(?:cost|spend|spent|pay|paid|worth|budget|price)|\b(?:cost|budget|price)\b",
+            (rf"\b{_any((unit.lead,))}\b.*\b{_any(unit.lead_with)}|" if unit.lead else "")
+            + rf"\b{_any(unit.asked_by)}\b",
             re.I,
         ),
-    ),
-)
-# Focus nouns naming a place: a name after in/at/to/from answers them.
-_PLACE_NOUNS = (
-    "country countries city cities region town capital base sea state nation nations province village airport "
-    "port island area district territory place location"
+    )
+    for unit in _A.units
 )
 
 
@@ -137,13 +139,13 @@ def question_type(question: str) -> QuestionType:
         if match:
             group = _AUXILIARY.sub("", match.group(1))
             focus = tuple(terms(group))
-            if " and " in f" {group} ":
+            if f" {_Q.quantity_list_joiner} " in f" {group} ":
                 return QuestionType(kind, focus, True)
         elif (noun := _QUANTITY_Q.search(question)) and noun.group(1):
             focus = tuple(terms(noun.group(1)))
     elif kind == NAME and (match := _WHICH.search(question)):
         focus = tuple(terms(_noun_group(match.group(1))))
-    place = bool(re.match(r"\s*where\b", question, re.I)) or (
+    place = bool(_PLACE_Q.match(question)) or (
         kind == NAME and bool(set(focus[-1:]) & _place_terms())
     )
     grain = "year" if _YEAR_Q.search(question) else "day" if _DAY_Q.search(question) else None
@@ -153,13 +155,13 @@ def question_type(question: str) -> QuestionType:
         else None
     )
     wants_list = kind in (NAME, OTHER) and _asks_for_several(question)
-    person = bool(re.match(r"\s*(?:who|whom)\b", question, re.I))
+    person = bool(_PERSON_Q.match(question))
     return QuestionType(kind, focus, wants_list, place, grain if kind == DATE else None, unit, person)
 
 
 @lru_cache(maxsize=1)
 def _place_terms() -> frozenset[str]:
-    return frozenset(terms(_PLACE_NOUNS))
+    return frozenset(terms(" ".join(_Q.place_nouns)))
 
 
 def _noun_group(words: str) -> str:
@@ -171,10 +173,10 @@ def _noun_group(words: str) -> str:
     kept = []
     for word in _AUXILIARY.sub("", words).split():
         lower = word.lower()
-        if kept and lower.endswith("ed"):
+        if kept and lower.endswith(_Q.past_endings):
             break
         kept.append(word)
-        if len(lower) > 3 and lower.endswith("s") and not lower.endswith("ss"):
+        if len(lower) > 3 and _plural_looking(lower):
             break
     return " ".join(kept)
 
@@ -186,9 +188,12 @@ def _asks_for_several(question: str) -> bool:
         return False
     words = match.group(1).lower().split()
     return any(
-        w not in _NOT_PLURAL and len(w) > 3 and (w.endswith("ies") or (w.endswith("s") and not w.endswith("ss")))
-        for w in words
+        w not in _Q.not_plural and len(w) > 3 and _plural_looking(w) for w in words
     )
+
+
+def _plural_looking(word: str) -> bool:
+    return word.endswith(_Q.plural_endings) and not word.endswith(_Q.not_plural_endings)
 
 
 # ------------------------------------------------------------ candidates
@@ -238,7 +243,7 @@ def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[in
     return spans
 
 
-_DEMONYM_BEFORE_NOUN = re.compile(r"[A-Z][a-z]+(?:ian|ese|ish|ean|ern)\s+[a-z]")
+_DEMONYM_BEFORE_NOUN = re.compile(rf"[A-Z][a-z]+{_any(_A.demonym_endings)}\s+[a-z]")
 _DESIGNATION = re.compile(r"(?<![.?!:;]\s)\b[A-Z][\w-]*\s$")
 
 
@@ -287,7 +292,7 @@ def _near(text: str, start: int, end: int, wanted: set[str], window: int = 60) -
 
 
 # "in Brest", "to neighboring Lithuania", "in the Kaliningrad region"
-_PLACE_PREPOSITION = re.compile(r"\b(?:in|at|from|to|near|into|of)\s+(?:[a-z][\w-]*\s+){0,2}$", re.I)
+_PLACE_PREPOSITION = re.compile(rf"\b{_any(_A.place_prepositions)}\s+(?:[a-z][\w-]*\s+){{0,2}}$", re.I)
 
 
 def _adjacency(text: str, start: int, end: int, wanted: set[str]) -> float:
@@ -299,9 +304,9 @@ def _adjacency(text: str, start: int, end: int, wanted: set[str]) -> float:
     return 1 / (1 + min(distances)) if distances else 0.0
 
 
-_APPOSITION = re.compile(r"(?:\s*,\s*(?:a|an|the)\b)?((?:\s+[\w'’-]+){1,5})")
+_APPOSITION = re.compile(rf"(?:\s*,\s*{_any(_A.apposition_articles)}\b)?((?:\s+[\w'’-]+){{1,5}})")
 _TITLE_BEFORE = re.compile(r"((?:[a-z][\w'’-]*\s+){1,3})$")  # lower-case: "analyst", not "Air Base in"
-_COORDINATOR = re.compile(r"\b(?:and|or|but)\b", re.I)
+_COORDINATOR = re.compile(rf"\b{_any(_A.coordinators)}\b", re.I)
 
 
 def _beside(text: str, start: int, end: int) -> str:
@@ -323,9 +328,9 @@ def _merge_lists(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
     """Join candidates separated only by commas/and/or into one list span."""
     merged: list[tuple[int, int]] = []
     for s, e in spans:
-        if merged and re.fullmatch(r"(?:,|\s)*(?:\s(?:and|or)\s)?(?:[\s,]|\b[a-z-]+\b){0,4}", text[merged[-1][1] : s]):
+        if merged and _LIST_GAP.fullmatch(text[merged[-1][1] : s]):
             gap = text[merged[-1][1] : s]
-            if "," in gap or " and " in gap or " or " in gap:
+            if "," in gap or any(f" {joiner} " in gap for joiner in _A.list_joiners):
                 merged[-1] = (merged[-1][0], e)
                 continue
         merged.append((s, e))
@@ -333,10 +338,8 @@ def _merge_lists(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
 
 
 def _has_unit(unit: str, span: str) -> bool:
-    """The span is measured in `unit`; a "how long" answer may be a length as well as a duration."""
-    if unit == "duration":
-        return bool(_UNITS["duration"].search(span) or _UNITS["distance"].search(span))
-    return bool(_UNITS[unit].search(span))
+    """The span is measured in `unit`, or in a unit that also answers it ("how long": a length)."""
+    return any(_UNITS[kind].search(span) for kind in (unit, *_ALSO_UNITS[unit]))
 
 
 def _shape(qtype: QuestionType, span: str) -> float:
@@ -346,7 +349,7 @@ def _shape(qtype: QuestionType, span: str) -> float:
     if qtype.grain == "year":
         return 1.0 if _HAS_YEAR.search(span) else 0.0
     if qtype.wants_list:
-        return 1.0 if re.search(r",|\band\b|\bor\b", span) else 0.0
+        return 1.0 if _LISTED.search(span) else 0.0
     return 0.0
 
 

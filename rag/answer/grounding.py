@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.answer.evidence import terms
-from rag.ingest.sentences import split_sentences
+from rag.ingestion.sentences import split_sentences
 
 CONTEXT_SENTENCES = 2  # either side of the supporting sentence
 

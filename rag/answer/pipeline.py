@@ -21,6 +21,7 @@ from rag.answer.generation.factory import answer_model_key, load_answer_model
 from rag.answer.grounding import context_of, missing_names
 from rag.answer.prompting import format_passages, load_fragment, load_template
 from rag.answer.retrieval import RetrievalSettings, Retriever
+from rag.core.collection_info import read_collection_info
 from rag.core.errors import QuestionError
 from rag.core.records import Answer, Citation, Hit
 from rag.core.settings import Settings
@@ -64,6 +65,7 @@ class Pipeline:
         if generator is not None:
             self._generators[answer_model_key(settings)] = generator
         self.template = load_template(settings.prompts_dir, "answer")
+        self.collection_info = read_collection_info(settings.collection)  # the prompt's {description}
         self.passage_fragment = load_fragment(settings.prompts_dir, "passage")
 
     @property
@@ -118,7 +120,9 @@ class Pipeline:
         budget = settings.n_ctx - settings.max_answer_tokens - 8
         for keep in range(len(passages), 0, -1):
             block = format_passages(self.passage_fragment, _excerpts(passages[:keep], settings.prompt_sentences))
-            system, user = self.template.render(passages=block, question=question)
+            system, user = self.template.render(
+                passages=block, question=question, description=self.collection_info.description
+            )
             prompt = generator.format_chat(system, user)
             if generator.count_tokens(prompt) <= budget:
                 return prompt

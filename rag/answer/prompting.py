@@ -1,7 +1,8 @@
 """Prompt assembly from the template files in `prompts/`.
 
 Templates are read at run time, so wording can change without touching
-code. Passages are numbered and fenced in <passage> tags; any tag-like text
+code; what the collection is about fills their {description} placeholder
+(rag/core/collection_info.py). Passages are numbered and fenced in <passage> tags; any tag-like text
 inside an article is neutralised so an article cannot close its fence and
 pose as instructions.
 """

@@ -9,7 +9,25 @@ escapes is a bug: "unexpected <type>", exit 1, HTTP 500.
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+
+
+def one_line(error: BaseException | str, limit: int | None = None) -> str:
+    """Another program's error as one line for a message of ours: all its text, every run of
+    whitespace (line breaks too) one space, cut to `limit` characters with "…"; an exception
+    without text is named by its type."""
+    text = " ".join(str(error).split())
+    if not text and isinstance(error, BaseException):
+        text = type(error).__name__
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception as one line for the user: a RagError's message; else its first line, spaces collapsed."""
+    if isinstance(exc, RagError):
+        return exc.message
+    text = str(exc).strip()
+    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
 
 
 class RagError(Exception):
@@ -19,15 +37,12 @@ class RagError(Exception):
     http_status = 500
     error_type = "server_error"  # OpenAI's error `type`
     error_code: str | None = None  # OpenAI's error `code`
+    param: str | None = None  # OpenAI's error `param`: the request field at fault
 
     @property
     def message(self) -> str:
-        text = str(self)
-        return text.splitlines()[0] if text else type(self).__name__
-
-    def api_body(self, param: str | None = None) -> dict[str, Any]:
-        """The error in OpenAI's shape, as the HTTP API sends it."""
-        return {"error": {"message": self.message, "type": self.error_type, "param": param, "code": self.error_code}}
+        text = str(self).strip()
+        return text.splitlines()[0].strip() if text else type(self).__name__
 
 
 class _RequestError(RagError):
@@ -46,7 +61,12 @@ class QuestionError(_RequestError):
 
 
 class LoadError(_RequestError):
-    """A file that cannot be loaded; the message names the file."""
+    """A file that cannot be loaded; the message is one line naming the file."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = " ".join(str(reason).split())  # keep the message on one line
+        super().__init__(f"{self.path}: {self.reason}")
 
 
 class UploadError(_RequestError):
@@ -126,6 +146,3 @@ class ApiError(RagError):
                  param: str | None = None):
         super().__init__(message)
         self.http_status, self.error_type, self.error_code, self.param = status, kind, code, param
-
-    def body(self) -> dict[str, Any]:
-        return self.api_body(self.param)

@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from rag.core.errors import BaselineError
+from rag.core.contract import answer_to_json
+from rag.core.errors import BaselineError, QuestionError
 from rag.core.settings import Settings
 from rag.eval import metrics as M
 from rag.eval.gold import GoldItem, kind_order
@@ -190,7 +191,7 @@ def _same_path(a: Path, b: Path) -> bool:
 
 def prepare_index(settings: Settings, collection: Path, progress=None):
     """Build or update the index of `collection` in settings.index_dir (incremental; fast when current)."""
-    from rag.ingest.indexer import ingest
+    from rag.ingestion.indexer import ingest
 
     return ingest(settings, collection, progress=progress)
 
@@ -210,8 +211,6 @@ def evaluate(
 ) -> EvalRun:
     """Run every gold question through the pipeline once per retriever mode and score it."""
     from rag.answer.pipeline import Pipeline
-    from rag.core.contract import answer_to_json
-    from rag.core.errors import QuestionError
 
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -222,7 +221,6 @@ def evaluate(
     pipeline = pipeline or Pipeline(settings)
     documents = pipeline.index.documents
     depth = max(settings.top_k, MIN_DEPTH)
-    ks = tuple(k for k in M.HIT_KS if k <= depth)
 
     # Load the answer model and warm the embedder now, so the first question's
     # latency is not the model load.
@@ -230,18 +228,7 @@ def evaluate(
     pipeline.retrieve("warm up", modes[0], 1)
 
     progress.start(len(gold_items) * len(modes))
-    results: dict[str, ModeResult] = {}
-    for mode in modes:
-        rows = []
-        for item in gold_items:
-            rows.append(_one(pipeline, item, mode, depth, documents, answer_to_json, QuestionError))
-            progress.advance(f"{mode} {item.id}")
-        outcomes = [r.outcome for r in rows]
-        per_kind = {
-            kind: M.aggregate([o for o in outcomes if o.kind == kind], ks)
-            for kind in kind_order(o.kind for o in outcomes)
-        }
-        results[mode] = ModeResult(mode, rows, M.aggregate(outcomes, ks), per_kind)
+    results = {mode: _run_mode(pipeline, gold_items, mode, depth, documents, progress) for mode in modes}
 
     from rag.eval.gold import evidence_warnings
 
@@ -260,7 +247,23 @@ def evaluate(
     )
 
 
-def _one(pipeline, item: GoldItem, mode: str, depth: int, documents, answer_to_json, QuestionError):
+def _run_mode(pipeline, gold_items: Sequence[GoldItem], mode: str, depth: int, documents,
+              progress: Progress) -> ModeResult:
+    """Every gold question with one retriever, scored overall and per kind."""
+    ks = tuple(k for k in M.HIT_KS if k <= depth)
+    rows = []
+    for item in gold_items:
+        rows.append(_one(pipeline, item, mode, depth, documents))
+        progress.advance(f"{mode} {item.id}")
+    outcomes = [r.outcome for r in rows]
+    per_kind = {
+        kind: M.aggregate([o for o in outcomes if o.kind == kind], ks) for kind in kind_order(o.kind for o in outcomes)
+    }
+    return ModeResult(mode, rows, M.aggregate(outcomes, ks), per_kind)
+
+
+def _one(pipeline, item: GoldItem, mode: str, depth: int, documents) -> QuestionResult:
+    """One question: retrieval for the retrieval metrics, then the `rag ask` path for the rest."""
     try:
         hits = pipeline.retrieve(pipeline.check_question(item.question), mode, depth)
         answer = pipeline.ask(item.question, retriever=mode)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rag.eval import metrics as M
-from rag.eval.evaluation import EvalRun, GateResult
+from rag.eval.evaluation import EvalRun, GateResult, QuestionResult
 
 # (label, dotted metric) rows of the summary table
 SUMMARY_ROWS = (
@@ -171,9 +171,18 @@ def _md_cell(text: Any) -> str:
 
 
 def markdown(run: EvalRun, gate: GateResult | None = None) -> str:
-    modes = list(run.modes)
-    gain_cols = list(run.gains)
-    lines = [
+    """report.md: the run, the summary table, the gate, per kind, latency, failures, gold warnings."""
+    lines = _md_header(run) + _md_summary(run)
+    if gate is not None:
+        lines += _md_gate(gate)
+    lines += _md_per_kind(run) + _md_latency(run) + _md_failures(run)
+    if run.warnings:
+        lines += ["", "## Gold-file warnings", ""] + [f"- {_md_cell(w)}" for w in run.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def _md_header(run: EvalRun) -> list[str]:
+    return [
         "# rag eval report",
         "",
         f"- gold: `{run.gold}` — {_counts(run)}",
@@ -186,6 +195,12 @@ def markdown(run: EvalRun, gate: GateResult | None = None) -> str:
         "",
         "![metrics per retriever and latency](report.png)",
         "",
+    ]
+
+
+def _md_summary(run: EvalRun) -> list[str]:
+    modes, gain_cols = list(run.modes), list(run.gains)
+    lines = [
         "## Summary",
         "",
         "| metric | " + " | ".join(modes) + "".join(f" | {g}" for g in gain_cols) + " |",
@@ -199,21 +214,31 @@ def markdown(run: EvalRun, gate: GateResult | None = None) -> str:
         cells = [fmt(M.lookup(run.modes[m].metrics, name), ms) for m in modes]
         gains = [fmt_gain(run.gains[g].get(name)) if not ms else "" for g in gain_cols]
         lines.append(f"| {label} | " + " | ".join(cells + gains) + " |")
+    return lines
 
-    if gate is not None:
-        lines += ["", f"## Quality gate ({gate.mode}): {'passed' if gate.passed else 'FAILED'}", ""]
-        lines += [f"- {n}" for n in gate.notes]
-        lines += ["", "| metric | current | baseline | tolerance | |", "|---|---:|---:|---:|---|"]
-        for n, c, b, t, ok in gate.rows:
-            lines.append(f"| {n} | {fmt(c)} | {fmt(b)} | {t:.3f} | {'ok' if ok else '**FAIL**'} |")
 
-    lines += ["", "## Per kind", "", "hit@5 / accuracy; for unanswerable questions, the abstention rate.", ""]
+def _md_gate(gate: GateResult) -> list[str]:
+    lines = ["", f"## Quality gate ({gate.mode}): {'passed' if gate.passed else 'FAILED'}", ""]
+    lines += [f"- {n}" for n in gate.notes]
+    lines += ["", "| metric | current | baseline | tolerance | |", "|---|---:|---:|---:|---|"]
+    for n, c, b, t, ok in gate.rows:
+        lines.append(f"| {n} | {fmt(c)} | {fmt(b)} | {t:.3f} | {'ok' if ok else '**FAIL**'} |")
+    return lines
+
+
+def _md_per_kind(run: EvalRun) -> list[str]:
+    modes = list(run.modes)
+    lines = ["", "## Per kind", "", "hit@5 / accuracy; for unanswerable questions, the abstention rate.", ""]
     lines += ["| kind | n | " + " | ".join(modes) + " |", "|---|---:" + "|---:" * len(modes) + "|"]
     for kind, agg in run.modes[modes[0]].per_kind.items():
         cells = [_kind_cell(run.modes[m].per_kind.get(kind)) for m in modes]
         lines.append(f"| {kind} | {agg['n']} | " + " | ".join(cells) + " |")
+    return lines
 
-    lines += ["", "## Latency", "", "Milliseconds per stage, p50 / p95 (nearest rank) / mean.", ""]
+
+def _md_latency(run: EvalRun) -> list[str]:
+    modes = list(run.modes)
+    lines = ["", "## Latency", "", "Milliseconds per stage, p50 / p95 (nearest rank) / mean.", ""]
     lines += ["| stage | " + " | ".join(modes) + " |", "|---" + "|---:" * len(modes) + "|"]
     for stage in run.modes[modes[0]].metrics["latency"]:
         cells = []
@@ -221,8 +246,11 @@ def markdown(run: EvalRun, gate: GateResult | None = None) -> str:
             s = run.modes[m].metrics["latency"].get(stage)
             cells.append(f"{fmt(s['p50'], True)} / {fmt(s['p95'], True)} / {fmt(s['mean'], True)}" if s else "–")
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    return lines
 
-    lines += ["", "## Failures", ""]
+
+def _md_failures(run: EvalRun) -> list[str]:
+    lines = ["", "## Failures", ""]
     lines.append(
         "Answerable questions answered wrongly (or abstained on), and unanswerable questions answered. "
         f"Evidence rank: rank of the first passage holding an evidence quote in the top {run.depth} "
@@ -235,19 +263,20 @@ def markdown(run: EvalRun, gate: GateResult | None = None) -> str:
             lines.append("None.")
             continue
         lines += ["| id | kind | question | expected | got | evidence rank |", "|---|---|---|---|---|---:|"]
-        for q in failures:
-            expected = (" AND " if q.item.match == "all" else " OR ").join(q.item.answers) or "(abstain)"
-            got = q.error and f"error: {q.error}" or q.answer or "–"
-            if q.outcome.abstained and not q.error:
-                got = f"(abstained) {got}"
-            rank = q.outcome.evidence_rank
-            lines.append(
-                f"| {_md_cell(q.item.id)} | {_md_cell(q.item.kind)} | {_md_cell(q.item.question)} | "
-                f"{_md_cell(expected)} | {_md_cell(got)} | {rank if rank is not None else '–'} |"
-            )
-    if run.warnings:
-        lines += ["", "## Gold-file warnings", ""] + [f"- {_md_cell(w)}" for w in run.warnings]
-    return "\n".join(lines) + "\n"
+        lines += [_md_failure_row(q) for q in failures]
+    return lines
+
+
+def _md_failure_row(q: QuestionResult) -> str:
+    expected = (" AND " if q.item.match == "all" else " OR ").join(q.item.answers) or "(abstain)"
+    got = q.error and f"error: {q.error}" or q.answer or "–"
+    if q.outcome.abstained and not q.error:
+        got = f"(abstained) {got}"
+    rank = q.outcome.evidence_rank
+    return (
+        f"| {_md_cell(q.item.id)} | {_md_cell(q.item.kind)} | {_md_cell(q.item.question)} | "
+        f"{_md_cell(expected)} | {_md_cell(got)} | {rank if rank is not None else '–'} |"
+    )
 
 
 def chart(run: EvalRun, path: Path) -> None:
@@ -257,29 +286,42 @@ def chart(run: EvalRun, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    modes = list(run.modes)
     fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5.2), gridspec_kw={"width_ratios": [1.35, 1]})
+    _quality_bars(left, run)
+    _latency_boxes(right, run)
+    fig.suptitle(f"rag eval — {Path(run.gold).name} on {Path(run.collection).name}", fontsize=12)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
+
+def _quality_bars(ax: Any, run: EvalRun) -> None:
+    """The chart's metrics as grouped bars, one colour per retriever, each labelled with its value."""
+    modes = list(run.modes)
     width = 0.8 / len(modes)
     xs = range(len(CHART_METRICS))
     for i, mode in enumerate(modes):
         values = [M.lookup(run.modes[mode].metrics, name) for _, name in CHART_METRICS]
         offsets = [x - 0.4 + width * (i + 0.5) for x in xs]
-        bars = left.bar(offsets, [v or 0 for v in values], width, label=mode, color=COLORS.get(mode))
+        bars = ax.bar(offsets, [v or 0 for v in values], width, label=mode, color=COLORS.get(mode))
         for bar, v in zip(bars, values):
-            left.annotate(
+            ax.annotate(
                 "n/a" if v is None else f"{v:.2f}",
                 (bar.get_x() + bar.get_width() / 2, (v or 0) + 0.01),
                 ha="center", va="bottom", fontsize=7, rotation=90 if len(modes) > 2 else 0,
             )  # fmt: skip
-    left.set_xticks(list(xs), [label for label, _ in CHART_METRICS], rotation=20)
-    left.set_ylim(0, 1.3)
-    left.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    left.grid(axis="y", alpha=0.3)
-    left.set_axisbelow(True)
-    left.set_title(f"Quality per retriever ({len(run.items)} questions)")
-    left.legend(loc="upper center", ncols=len(modes), fontsize=9, frameon=False)
+    ax.set_xticks(list(xs), [label for label, _ in CHART_METRICS], rotation=20)
+    ax.set_ylim(0, 1.3)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    ax.set_title(f"Quality per retriever ({len(run.items)} questions)")
+    ax.legend(loc="upper center", ncols=len(modes), fontsize=9, frameon=False)
 
+
+def _latency_boxes(ax: Any, run: EvalRun) -> None:
+    """Per-question latency of every stage as box plots, one colour per retriever, on a log scale."""
+    modes = list(run.modes)
     stages = [s for s in run.modes[modes[0]].metrics["latency"]]
     box_width = 0.8 / len(modes)
     handles = []
@@ -292,7 +334,7 @@ def chart(run: EvalRun, path: Path) -> None:
                 positions.append(j - 0.4 + box_width * (i + 0.5))
         if not data:
             continue
-        box = right.boxplot(
+        box = ax.boxplot(
             data, positions=positions, widths=box_width * 0.85, patch_artist=True, showfliers=True,
             flierprops={"markersize": 3, "alpha": 0.5}, medianprops={"color": "black"},
         )  # fmt: skip
@@ -300,15 +342,10 @@ def chart(run: EvalRun, path: Path) -> None:
             patch.set_facecolor(COLORS.get(mode, "#999999"))
             patch.set_alpha(0.8)
         handles.append(box["boxes"][0])
-    right.set_yscale("log")
-    right.set_xticks(range(len(stages)), stages)
-    right.set_ylabel("milliseconds (log scale)")
-    right.grid(axis="y", which="both", alpha=0.25)
-    right.set_title("Latency per stage, per question")
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(stages)), stages)
+    ax.set_ylabel("milliseconds (log scale)")
+    ax.grid(axis="y", which="both", alpha=0.25)
+    ax.set_title("Latency per stage, per question")
     if handles:
-        right.legend(handles, modes, loc="upper left", fontsize=8, frameon=False)
-
-    fig.suptitle(f"rag eval — {Path(run.gold).name} on {Path(run.collection).name}", fontsize=12)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+        ax.legend(handles, modes, loc="upper left", fontsize=8, frameon=False)

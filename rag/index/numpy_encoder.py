@@ -3,24 +3,26 @@
 Why: importing torch, transformers and sentence-transformers costs seconds
 of every `rag ask` cold start, to embed one question and a few dozen
 evidence sentences. This forward pass needs only numpy and the Rust
-`tokenizers` package, reads the same `model.safetensors` and `tokenizer.json`,
-and reproduces SentenceTransformer's vectors to float32 rounding (about 1e-6;
-tests/index/test_numpy_encoder.py checks it). Only the layout sentence-transformers
-uses for BERT with mean pooling is supported; `supported()` says whether a
-model directory has it, and anything else goes through sentence-transformers.
+`tokenizers` and `safetensors` packages, reads the same `model.safetensors`
+and `tokenizer.json`, and reproduces SentenceTransformer's vectors to float32
+rounding (about 1e-6; tests/index/test_numpy_encoder.py checks it). Only the
+layout sentence-transformers uses for BERT with mean pooling, in float32 or
+float16 weights, is supported; `supported()` says whether a model directory
+has it, and anything else (bfloat16 weights included: numpy has no such type)
+goes through sentence-transformers.
 """
 
 from __future__ import annotations
 
 import json
-import mmap
-import struct
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from safetensors import SafetensorError, safe_open
 
-_DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None, "I64": np.int64}
+# the safetensors dtypes read here; numpy has no bfloat16, so `supported` sends BF16 weights to torch
+_DTYPES = frozenset({"F32", "F16", "I64"})
 
 
 def supported(model_dir: Path) -> bool:
@@ -41,29 +43,27 @@ def supported(model_dir: Path) -> bool:
         and kinds[:2] == ["Transformer", "Pooling"]
         and set(kinds[2:]) <= {"Normalize"}
         and modes == {"pooling_mode_mean_tokens"}
-        and (model_dir / "model.safetensors").is_file()
         and (model_dir / "tokenizer.json").is_file()
+        and _numpy_holds(model_dir / "model.safetensors")
     )
 
 
-def read_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """Tensors of a .safetensors file as read-only numpy views over a memory map."""
-    with path.open("rb") as fh:
-        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    (header_len,) = struct.unpack("<Q", mapped[:8])
-    header = json.loads(mapped[8 : 8 + header_len])
-    base = 8 + header_len
-    tensors = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        dtype = _DTYPES.get(info["dtype"])
-        if dtype is None:
-            raise ValueError(f"{path.name}: unsupported dtype {info['dtype']} for {name}")
-        start, end = info["data_offsets"]
-        array = np.frombuffer(mapped, dtype=dtype, count=(end - start) // np.dtype(dtype).itemsize, offset=base + start)
-        tensors[name] = array.reshape(info["shape"])
-    return tensors
+def _numpy_holds(weights: Path) -> bool:
+    """Whether `weights` is a safetensors file whose tensors all have a dtype read here."""
+    try:
+        with safe_open(weights, framework="np") as tensors:
+            return _foreign_dtype(tensors) is None
+    except (OSError, SafetensorError):
+        return False
+
+
+def _foreign_dtype(tensors) -> tuple[str, str] | None:
+    """(name, dtype) of the first tensor of an open safetensors file whose dtype is not read here."""
+    for name in tensors.keys():
+        dtype = tensors.get_slice(name).get_dtype()
+        if dtype not in _DTYPES:
+            return name, dtype
+    return None
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
@@ -118,37 +118,44 @@ class NumpyEncoder:
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=self.max_seq_length)
-        w = read_safetensors(model_dir / "model.safetensors")
-        prefix = "bert." if "bert.embeddings.word_embeddings.weight" in w else ""
+        self._read_weights(model_dir / "model.safetensors", int(config["num_hidden_layers"]))
 
-        def get(name: str) -> np.ndarray:
-            return np.asarray(w[prefix + name], dtype=np.float32)
+    def _read_weights(self, path: Path, n_layers: int) -> None:
+        """The weights as float32, tensor by tensor; Q, K and V joined into one matrix per layer."""
+        with safe_open(path, framework="np") as tensors:
+            foreign = _foreign_dtype(tensors)
+            if foreign:
+                raise ValueError(f"{path.name}: unsupported dtype {foreign[1]} for {foreign[0]}")
+            prefix = "bert." if "bert.embeddings.word_embeddings.weight" in tensors.keys() else ""
 
-        self.word = get("embeddings.word_embeddings.weight")
-        self.position = get("embeddings.position_embeddings.weight")
-        self.token_type = get("embeddings.token_type_embeddings.weight")[0]
-        self.emb_ln = (get("embeddings.LayerNorm.weight"), get("embeddings.LayerNorm.bias"))
-        self.layers = []
-        for i in range(int(config["num_hidden_layers"])):
-            p = f"encoder.layer.{i}."
-            qkv_w = np.concatenate(
-                [get(p + f"attention.self.{n}.weight") for n in ("query", "key", "value")]
-            ).T.copy()
-            qkv_b = np.concatenate([get(p + f"attention.self.{n}.bias") for n in ("query", "key", "value")])
-            self.layers.append(
-                (
-                    qkv_w,
-                    qkv_b,
-                    get(p + "attention.output.dense.weight").T,  # a view: BLAS reads it transposed
-                    get(p + "attention.output.dense.bias"),
-                    (get(p + "attention.output.LayerNorm.weight"), get(p + "attention.output.LayerNorm.bias")),
-                    get(p + "intermediate.dense.weight").T,
-                    get(p + "intermediate.dense.bias"),
-                    get(p + "output.dense.weight").T,
-                    get(p + "output.dense.bias"),
-                    (get(p + "output.LayerNorm.weight"), get(p + "output.LayerNorm.bias")),
+            def get(name: str) -> np.ndarray:
+                return np.asarray(tensors.get_tensor(prefix + name), dtype=np.float32)
+
+            self.word = get("embeddings.word_embeddings.weight")
+            self.position = get("embeddings.position_embeddings.weight")
+            self.token_type = get("embeddings.token_type_embeddings.weight")[0]
+            self.emb_ln = (get("embeddings.LayerNorm.weight"), get("embeddings.LayerNorm.bias"))
+            self.layers = []
+            for i in range(n_layers):
+                p = f"encoder.layer.{i}."
+                qkv_w = np.concatenate(
+                    [get(p + f"attention.self.{n}.weight") for n in ("query", "key", "value")]
+                ).T.copy()
+                qkv_b = np.concatenate([get(p + f"attention.self.{n}.bias") for n in ("query", "key", "value")])
+                self.layers.append(
+                    (
+                        qkv_w,
+                        qkv_b,
+                        get(p + "attention.output.dense.weight").T,  # a view: BLAS reads it transposed
+                        get(p + "attention.output.dense.bias"),
+                        (get(p + "attention.output.LayerNorm.weight"), get(p + "attention.output.LayerNorm.bias")),
+                        get(p + "intermediate.dense.weight").T,
+                        get(p + "intermediate.dense.bias"),
+                        get(p + "output.dense.weight").T,
+                        get(p + "output.dense.bias"),
+                        (get(p + "output.LayerNorm.weight"), get(p + "output.LayerNorm.bias")),
+                    )
                 )
-            )
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Embeddings of `texts`, batched by length (less padding), returned in input order.

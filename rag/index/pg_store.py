@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rag.core.errors import VectorStoreError
+from rag.core.errors import VectorStoreError, first_line
 from rag.core.settings import Settings, mask_password
 
 if TYPE_CHECKING:
@@ -96,6 +96,37 @@ class SyncReport:
         return bool(self.added or self.changed or self.removed or self.recreated)
 
 
+@dataclass(frozen=True)
+class _Diff:
+    """How the mirrored documents differ from an index version's, by content hash."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    hashes: dict[str, str]  # doc_id -> content hash, for every document of the version
+
+    @property
+    def gone(self) -> list[str]:
+        """Documents whose mirrored rows are deleted: removed ones and the old form of changed ones."""
+        return [*self.removed, *self.changed]
+
+    @property
+    def todo(self) -> list[str]:
+        """Documents (changed, then added) whose rows are written."""
+        return [*self.changed, *self.added]
+
+
+def _rows_of(index: IndexData, doc_ids: Sequence[str]) -> dict[str, list[int]]:
+    """doc_id -> the rows of its chunks in `index`, for the documents in `doc_ids` that have any."""
+    wanted = set(doc_ids)
+    rows_of: dict[str, list[int]] = {}
+    if wanted:
+        for row, chunk in enumerate(index.chunks):
+            if chunk.doc_id in wanted:
+                rows_of.setdefault(chunk.doc_id, []).append(row)
+    return rows_of
+
+
 class PgVectorStore:
     """One connection to one database, and the tables of one prefix in it."""
 
@@ -116,11 +147,11 @@ class PgVectorStore:
         try:
             conn = psycopg.connect(self.url, autocommit=True, **extra)
         except psycopg.OperationalError as exc:
-            why = _first_line(exc)
+            why = first_line(exc)
             hint = "; is it running?" if "refused" in why.lower() or "timeout" in why.lower() else ""
             raise VectorStoreError(f"cannot reach PostgreSQL at {self.shown_url} ({why}){hint}") from None
         except psycopg.ProgrammingError as exc:  # a malformed URL
-            raise VectorStoreError(f"database_url {self.shown_url} is not usable: {_first_line(exc)}") from None
+            raise VectorStoreError(f"database_url {self.shown_url} is not usable: {first_line(exc)}") from None
         try:
             version = conn.info.server_version
             if version < MIN_SERVER_VERSION:
@@ -142,7 +173,7 @@ class PgVectorStore:
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
         except psycopg.Error as exc:
             raise VectorStoreError(
-                f"the pgvector extension is not available in {self.shown_url} ({_first_line(exc)}); "
+                f"the pgvector extension is not available in {self.shown_url} ({first_line(exc)}); "
                 "install pgvector on the server and run CREATE EXTENSION vector as a superuser"
             ) from None
 
@@ -161,9 +192,9 @@ class PgVectorStore:
                         return work(self.conn)
                 except psycopg.OperationalError as exc:
                     if attempt == 2 or not (self.conn.closed or self.conn.broken):
-                        raise VectorStoreError(f"PostgreSQL at {self.shown_url} failed: {_first_line(exc)}") from None
+                        raise VectorStoreError(f"PostgreSQL at {self.shown_url} failed: {first_line(exc)}") from None
                 except psycopg.Error as exc:
-                    raise VectorStoreError(f"PostgreSQL at {self.shown_url}: {_first_line(exc)}") from None
+                    raise VectorStoreError(f"PostgreSQL at {self.shown_url}: {first_line(exc)}") from None
         raise AssertionError("unreachable")
 
     # ------------------------------------------------------------ names
@@ -250,18 +281,43 @@ class PgVectorStore:
         return self._run(lambda conn: self._sync(conn, index, hnsw))
 
     def _sync(self, conn, index: IndexData, hnsw: dict[str, int]) -> SyncReport:
-        report = SyncReport()
+        """Tables (made again if their model or dimension changed), documents out and in, HNSW graph, meta."""
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"rag-mirror:{self.prefix}"])
-        manifest = index.manifest
-        wanted = {
-            "schema": SCHEMA_VERSION,
-            "embedding_model": manifest.embedding_model,
-            "dim": str(manifest.dim),
-        }
+        meta, recreated = self._tables(conn, index.manifest)
+        diff = self._diff(conn, index.manifest)
+        if diff.gone:  # chunks go with their documents (ON DELETE CASCADE)
+            conn.execute(self._sql("DELETE FROM {documents} WHERE doc_id = ANY(%s)"), [diff.gone])
+        rows_of = _rows_of(index, diff.todo)
+        n_rows = sum(len(r) for r in rows_of.values())
+        params = {k: str(v) for k, v in hnsw.items()}
+        empty = not conn.execute(self._sql("SELECT EXISTS (SELECT 1 FROM {chunks})")).fetchone()[0]
+        has_index = meta.get("hnsw") == _params_text(params) and self._index_exists(conn)
+        rebuild_index = not has_index or (empty and n_rows > 0)
+        if rebuild_index:  # a bulk load is faster without the graph; it is built once afterwards
+            conn.execute(self._sql("DROP INDEX IF EXISTS {hnsw}"))
+        if diff.todo:
+            self._copy_documents(conn, index.manifest, diff.todo, rows_of)
+            self._copy_chunks(conn, index, diff.todo, rows_of, diff.hashes)
+        if rebuild_index:
+            conn.execute(self._sql(
+                "CREATE INDEX {hnsw} ON {chunks} USING hnsw (embedding vector_cosine_ops) "
+                f"WITH (m = {int(hnsw['m'])}, ef_construction = {int(hnsw['ef_construction'])})"
+            ))  # fmt: skip
+        self._set_meta(conn, {"fingerprint": fingerprint(index.manifest), "hnsw": _params_text(params)})
+        return SyncReport(
+            added=list(diff.added), changed=list(diff.changed), removed=list(diff.removed),
+            rows_written=n_rows, recreated=recreated,
+        )
+
+    def _tables(self, conn, manifest: Manifest) -> tuple[dict[str, str], str | None]:
+        """The mirror's meta, after dropping and making the tables again where schema, model or
+        dimension differ from `manifest`'s; and why they were made again (None if they were not)."""
+        wanted = {"schema": SCHEMA_VERSION, "embedding_model": manifest.embedding_model, "dim": str(manifest.dim)}
         meta = self._meta(conn)
+        recreated = None
         if meta and any(meta.get(k) != v for k, v in wanted.items()):
             changed = [k for k, v in wanted.items() if meta.get(k) != v]
-            report.recreated = f"{', '.join(changed)} changed"
+            recreated = f"{', '.join(changed)} changed"
             for name in ("chunks", "documents", "meta"):
                 conn.execute(self._sql(f"DROP TABLE IF EXISTS {{{name}}}"))
             meta = {}
@@ -271,47 +327,26 @@ class PgVectorStore:
                 self._sql("INSERT INTO {meta} (key, value) VALUES (%s, %s)"), list(wanted.items())
             )
             meta = dict(wanted)
+        return meta, recreated
 
+    def _diff(self, conn, manifest: Manifest) -> _Diff:
+        """Documents the mirror lacks, holds in another form, or holds beyond `manifest`'s."""
         mirrored = dict(conn.execute(self._sql("SELECT doc_id, hash FROM {documents}")).fetchall())
         local = {d: m["hash"] for d, m in manifest.documents.items()}
-        report.removed = sorted(set(mirrored) - set(local))
-        report.changed = sorted(d for d in local if d in mirrored and mirrored[d] != local[d])
-        report.added = sorted(set(local) - set(mirrored))
-        gone = report.removed + report.changed
-        if gone:  # chunks go with their documents (ON DELETE CASCADE)
-            conn.execute(self._sql("DELETE FROM {documents} WHERE doc_id = ANY(%s)"), [gone])
+        return _Diff(
+            added=tuple(sorted(set(local) - set(mirrored))),
+            changed=tuple(sorted(d for d in local if d in mirrored and mirrored[d] != local[d])),
+            removed=tuple(sorted(set(mirrored) - set(local))),
+            hashes=local,
+        )
 
-        todo = report.changed + report.added
-        rows_of: dict[str, list[int]] = {}
-        if todo:
-            wanted_ids = set(todo)
-            for row, chunk in enumerate(index.chunks):
-                if chunk.doc_id in wanted_ids:
-                    rows_of.setdefault(chunk.doc_id, []).append(row)
-        n_rows = sum(len(r) for r in rows_of.values())
-        empty = not conn.execute(self._sql("SELECT EXISTS (SELECT 1 FROM {chunks})")).fetchone()[0]
-        params = {k: str(v) for k, v in hnsw.items()}
-        has_index = meta.get("hnsw") == _params_text(params) and self._index_exists(conn)
-        rebuild_index = not has_index or (empty and n_rows > 0)
-        if rebuild_index:  # a bulk load is faster without the graph; it is built once afterwards
-            conn.execute(self._sql("DROP INDEX IF EXISTS {hnsw}"))
-
-        if todo:
-            with conn.cursor().copy(self._sql(
-                "COPY {documents} (doc_id, hash, title, path, n_chunks) FROM STDIN"
-            )) as copy:  # fmt: skip
-                for doc_id in todo:
-                    doc = manifest.documents[doc_id]
-                    copy.write_row((doc_id, doc["hash"], doc.get("title"), doc.get("path"), len(rows_of.get(doc_id, []))))
-            self._copy_chunks(conn, index, todo, rows_of, local)
-            report.rows_written = n_rows
-        if rebuild_index:
-            conn.execute(self._sql(
-                "CREATE INDEX {hnsw} ON {chunks} USING hnsw (embedding vector_cosine_ops) "
-                f"WITH (m = {int(hnsw['m'])}, ef_construction = {int(hnsw['ef_construction'])})"
-            ))  # fmt: skip
-        self._set_meta(conn, {"fingerprint": fingerprint(manifest), "hnsw": _params_text(params)})
-        return report
+    def _copy_documents(self, conn, manifest: Manifest, todo: Sequence[str], rows_of: dict[str, list[int]]) -> None:
+        with conn.cursor().copy(self._sql(
+            "COPY {documents} (doc_id, hash, title, path, n_chunks) FROM STDIN"
+        )) as copy:  # fmt: skip
+            for doc_id in todo:
+                doc = manifest.documents[doc_id]
+                copy.write_row((doc_id, doc["hash"], doc.get("title"), doc.get("path"), len(rows_of.get(doc_id, []))))
 
     def _create(self, conn, dim: int) -> None:
         conn.execute(self._sql("CREATE TABLE {meta} (key text PRIMARY KEY, value text NOT NULL)"))
@@ -368,11 +403,6 @@ class PgVectorStore:
 
 def _params_text(params: dict[str, str]) -> str:
     return ",".join(f"{k}={params[k]}" for k in sorted(params))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _hnsw_params(settings: Settings) -> dict[str, int]:

@@ -13,7 +13,7 @@ Layout of an index directory:
         documents.jsonl   one Document per line (full text, for citations and the article view)
         bm25/             bm25s index over the chunk texts
     .lock                 held by the one ingest allowed at a time
-    .checkpoint/          embeddings of an ingest in progress (rag/ingest/checkpoint.py), so a killed
+    .checkpoint/          embeddings of an ingest in progress (rag/ingestion/checkpoint.py), so a killed
                           ingest resumes; removed once a version is live
 
 vectors.faiss, vectors.npy and the BM25 arrays are memory-mapped on load: a

@@ -30,10 +30,12 @@ them to another FastAPI app, such as the web UI's):
 - `GET /healthz` - index loaded, document and chunk counts, the answer model.
 
 Errors use OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`,
-with a one-line message: 400 for a bad request (no user message, an empty
-question, a bad setting), 401 for a missing or wrong key, 409 while another
-ingest runs, 502 when the model server fails, 503 when the index or model
-is unavailable.
+with a one-line message and the status the `RagError` carries
+(rag/core/errors.py): 400 for a bad request (no user message, an empty
+question, a bad setting, a file that cannot be loaded), 401 for a missing or
+wrong key, 409 while another ingest runs, 502 when the model server fails,
+503 when the index, the vector store or the model is unavailable. Anything
+else is a bug: 500, "unexpected <type>", and the traceback in the log.
 
 Only the pipeline's public interface is used (`ask`, `reload`, `settings`,
 `index.documents`), so the routes do not depend on which vector store
@@ -44,57 +46,60 @@ ingests run outside it and are serialised by their own lock.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
+import logging
 import queue
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import Request  # at module level: route annotations are resolved from these globals
+from fastapi import APIRouter, Request  # at module level: route annotations are resolved from these globals
+from fastapi.responses import JSONResponse, StreamingResponse
+from openai.types import CompletionUsage, ErrorObject, Model
+from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice
+from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice
+from openai.types.chat.chat_completion_chunk import ChoiceDelta
+from starlette.concurrency import run_in_threadpool
 
-from rag.core.errors import ApiError, ConfigError, StartError
+from rag.core.errors import ApiError, IndexLockedError, RagError, StartError, first_line
 from rag.core.settings import Settings
 from rag.serve.startup import api_key_from_env, check_port, load_pipeline, open_api_warning
-from rag.serve.startup import one_line as _one_line
 
 API_MODEL = "rag"
 MAX_UPLOADS = 100
+log = logging.getLogger(__name__)
 
 
-def api_error(exc: BaseException) -> ApiError:
-    """The HTTP status and OpenAI error type for a failure of the pipeline."""
-    from rag.core.errors import (
-        IndexLockedError,
-        ModelMissingError,
-        PromptError,
-        QuestionError,
-        RemoteModelError,
-        StoreError,
-    )
+# ---------------------------------------------------------------- errors
 
-    message = _one_line(exc)
-    if isinstance(exc, ApiError):
+
+def api_error(exc: BaseException) -> RagError:
+    """The error a request answers with: a RagError as it is; anything else is a bug, a 500 "unexpected"."""
+    if isinstance(exc, RagError):
         return exc
-    if isinstance(exc, QuestionError | ConfigError):
-        return ApiError(400, message)
-    if isinstance(exc, RemoteModelError):
-        return ApiError(502, message, "api_error", "model_server_error")
-    if isinstance(exc, ModelMissingError):
-        return ApiError(503, message, "api_error", "model_unavailable")
-    if isinstance(exc, IndexLockedError):
-        return ApiError(409, message, "api_error", "ingest_running")
-    if isinstance(exc, StoreError):
-        return ApiError(503, message, "api_error", "index_unavailable")
-    if isinstance(exc, PromptError):
-        return ApiError(500, message, "server_error")
-    return ApiError(500, f"unexpected {type(exc).__name__}: {message}", "server_error")
+    log.error("unexpected error answering a request", exc_info=exc)
+    return ApiError(500, f"unexpected {type(exc).__name__}: {first_line(exc)}", "server_error")
+
+
+def error_body(error: RagError) -> dict[str, Any]:
+    """OpenAI's error shape: {"error": {"message", "type", "param", "code"}}."""
+    detail = ErrorObject(message=error.message, type=error.error_type, param=error.param, code=error.error_code)
+    return {"error": detail.to_dict()}
+
+
+def error_response(exc: BaseException) -> JSONResponse:
+    error = api_error(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if error.http_status == 401 else None
+    return JSONResponse(error_body(error), status_code=error.http_status, headers=headers)
 
 
 # ---------------------------------------------------------------- the service behind the routes
@@ -154,9 +159,12 @@ class RagService:
 
                 if self._rewrite_template is None:
                     self._rewrite_template = load_template(settings.prompts_dir, "rewrite")
-                rewrite = Rewriter(pipeline.generator_for(settings), self._rewrite_template).rewrite(
-                    question, previous
+                rewriter = Rewriter(
+                    pipeline.generator_for(settings),
+                    self._rewrite_template,
+                    description=pipeline.collection_info.description,
                 )
+                rewrite = rewriter.rewrite(question, previous)
                 question = rewrite.standalone
             answer = pipeline.ask(question, on_token=on_token, **overrides)
             return Reply(answer, pipeline.index.documents, rewrite)
@@ -164,8 +172,7 @@ class RagService:
     def ingest(self, rebuild: bool = False) -> Any:
         """Re-ingest the collection folder, then make the pipeline answer from the new index."""
         if not self._ingest_lock.acquire(blocking=False):
-            raise ApiError(409, "another ingest is running; try again when it has finished", "api_error",
-                           "ingest_running")
+            raise IndexLockedError("another ingest is running; try again when it has finished")
         try:
             report = self.collection.ingest(rebuild=rebuild)
             with self.lock:
@@ -188,7 +195,7 @@ class RagService:
                 "version": Path(str(getattr(index, "path", ""))).name or None,
             }
         except Exception as exc:  # noqa: BLE001 - health reports, never fails
-            info = {"loaded": False, "error": _one_line(exc)}
+            info = {"loaded": False, "error": first_line(exc)}
         if settings.backend == "openai":
             model = {"backend": "openai", "base_url": settings.base_url, "model": settings.remote_model or None}
         else:
@@ -227,9 +234,8 @@ class ChatRequest:
     prompt_text: str  # all message text, for the usage count
 
 
-def parse_chat_request(body: Any) -> ChatRequest:
-    from rag.answer.pipeline import ABSTAIN
-
+def _turns(body: Any) -> list[tuple[str, str]]:
+    """(role, text) of every message in the request."""
     if not isinstance(body, Mapping):
         raise ApiError(400, "the request body must be a JSON object")
     messages = body.get("messages")
@@ -240,57 +246,64 @@ def parse_chat_request(body: Any) -> ChatRequest:
         if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
             raise ApiError(400, f"messages[{i}] must be an object with a role", param="messages")
         turns.append((message["role"], _text(message.get("content"))))
+    return turns
+
+
+def _previous_turn(turns: list[tuple[str, str]], users: list[int]) -> Any:
+    """The last question and answer before the question, for rewriting a follow-up; None without one."""
+    from rag.answer.pipeline import ABSTAIN
+    from rag.serve.conversation import Turn
+
+    answers = [i for i in range(users[-1]) if turns[i][0] == "assistant"]
+    if not answers:
+        return None
+    asked = [i for i in users if i < answers[-1]]
+    if not asked:
+        return None
+    reply = " ".join(turns[answers[-1]][1].split())
+    return Turn(" ".join(turns[asked[-1]][1].split()), "" if reply == ABSTAIN else reply)
+
+
+def _overrides(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The retrieval and sampling fields the answer honours (`temperature`, `retriever`, `top_k`)."""
+    overrides = {name: body[name] for name in ("temperature", "retriever", "top_k") if body.get(name) is not None}
+    if "temperature" in overrides:
+        t = overrides["temperature"]
+        if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t <= 2:
+            raise ApiError(400, "temperature must be a number from 0 to 2", param="temperature")
+    return overrides
+
+
+def parse_chat_request(body: Any) -> ChatRequest:
+    turns = _turns(body)
     users = [i for i, (role, _) in enumerate(turns) if role == "user"]
     if not users:
         raise ApiError(400, "no user message: the last user message is the question", param="messages")
-    last = users[-1]
-    previous = None
-    answers = [i for i in range(last) if turns[i][0] == "assistant"]
-    if answers:
-        a = answers[-1]
-        asked = [i for i in users if i < a]
-        if asked:
-            from rag.serve.conversation import Turn
-
-            reply = " ".join(turns[a][1].split())
-            previous = Turn(" ".join(turns[asked[-1]][1].split()), "" if reply == ABSTAIN else reply)
+    previous = _previous_turn(turns, users)
     if body.get("n", 1) not in (1, None):
         raise ApiError(400, "n must be 1: one answer per question", param="n")
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise ApiError(400, "stream must be true or false", param="stream")
     options = body.get("stream_options") or {}
-    include_usage = bool(isinstance(options, Mapping) and options.get("include_usage"))
-    overrides: dict[str, Any] = {}
-    for name in ("temperature", "retriever", "top_k"):
-        if body.get(name) is not None:
-            overrides[name] = body[name]
-    if "temperature" in overrides:
-        t = overrides["temperature"]
-        if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t <= 2:
-            raise ApiError(400, "temperature must be a number from 0 to 2", param="temperature")
     return ChatRequest(
-        question=turns[last][1],
+        question=turns[users[-1]][1],
         previous=previous,
         stream=stream,
-        include_usage=include_usage,
-        overrides=overrides,
+        include_usage=bool(isinstance(options, Mapping) and options.get("include_usage")),
+        overrides=_overrides(body),
         prompt_text="\n".join(text for _, text in turns),
     )
 
 
-# ---------------------------------------------------------------- response bodies
+# ---------------------------------------------------------------- response bodies (openai's own types)
 
 
-def _tokens(text: str) -> int:
-    from rag.ingest.chunking import count_tokens
+def _usage(request: ChatRequest, content: str) -> CompletionUsage:
+    from rag.ingestion.chunking import count_tokens
 
-    return count_tokens(text)
-
-
-def _usage(request: ChatRequest, content: str) -> dict[str, int]:
-    prompt, completion = _tokens(request.prompt_text), _tokens(content)
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    prompt, completion = count_tokens(request.prompt_text), count_tokens(content)
+    return CompletionUsage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
 
 
 def rag_fields(reply: Reply) -> dict[str, Any]:
@@ -310,39 +323,35 @@ def rag_fields(reply: Reply) -> dict[str, Any]:
 
 def completion_body(reply: Reply, request: ChatRequest, completion_id: str, created: int) -> dict[str, Any]:
     content = reply.answer.answer
-    return {
-        "id": completion_id,
-        "object": "chat.completion",
-        "created": created,
-        "model": API_MODEL,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
-                "logprobs": None,
-            }
-        ],
-        "usage": _usage(request, content),
+    message = ChatCompletionMessage(role="assistant", content=content)
+    completion = ChatCompletion(
+        id=completion_id,
+        object="chat.completion",
+        created=created,
+        model=API_MODEL,
+        choices=[Choice(index=0, message=message, finish_reason="stop", logprobs=None)],
+        usage=_usage(request, content),
         **rag_fields(reply),
-    }
+    )
+    return completion.to_dict()  # the fields set, extensions included
 
 
-def _chunk(completion_id: str, created: int, delta: dict[str, Any], finish: str | None = None,
-           **extra: Any) -> str:
-    body = {
-        "id": completion_id,
-        "object": "chat.completion.chunk",
-        "created": created,
-        "model": API_MODEL,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
-        **extra,
-    }
-    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+def _event(data: Any) -> str:
+    """One server-sent event: an openai model (the fields set) or a JSON-able object."""
+    text = data.to_json(indent=None) if isinstance(data, ChatCompletionChunk) else json.dumps(data, ensure_ascii=False)
+    return f"data: {text}\n\n"
 
 
-def stream_events(service: RagService, request: ChatRequest, completion_id: str, created: int) -> Iterator[str]:
-    """Server-sent events: role, draft pieces, the answer, the final chunk with citations, [DONE]."""
+def _chunk(completion_id: str, created: int, delta: ChoiceDelta | None, finish: str | None = None,
+           **extra: Any) -> ChatCompletionChunk:
+    """A chunk with one choice holding `delta`; without a delta, a chunk with no choices (the usage)."""
+    choices = [] if delta is None else [ChunkChoice(index=0, delta=delta, finish_reason=finish, logprobs=None)]
+    return ChatCompletionChunk(id=completion_id, object="chat.completion.chunk", created=created, model=API_MODEL,
+                               choices=choices, **extra)  # fmt: skip
+
+
+def _answer_in_background(service: RagService, request: ChatRequest) -> queue.Queue:
+    """Answer on a thread; its queue gets ("token", piece)..., then ("done", reply) or ("error", exc)."""
     events: queue.Queue = queue.Queue()
 
     def work() -> None:
@@ -355,32 +364,33 @@ def stream_events(service: RagService, request: ChatRequest, completion_id: str,
             events.put(("error", exc))
 
     threading.Thread(target=work, name="rag-api-answer", daemon=True).start()
-    yield _chunk(completion_id, created, {"role": "assistant", "content": ""})
+    return events
+
+
+def stream_events(service: RagService, request: ChatRequest, completion_id: str, created: int) -> Iterator[str]:
+    """Server-sent events: role, draft pieces, the answer, the final chunk with citations, [DONE]."""
+    events = _answer_in_background(service, request)
+    yield _event(_chunk(completion_id, created, ChoiceDelta(role="assistant", content="")))
     while True:
         kind, value = events.get()
         if kind == "token":
-            yield _chunk(completion_id, created, {"reasoning_content": value})
+            yield _event(_chunk(completion_id, created, ChoiceDelta(reasoning_content=value)))
             continue
         if kind == "error":
-            error = api_error(value)
-            yield f"data: {json.dumps(error.body(), ensure_ascii=False)}\n\n"
+            yield _event(error_body(api_error(value)))
             break
         reply: Reply = value
         content = reply.answer.answer
-        yield _chunk(completion_id, created, {"content": content})
-        yield _chunk(completion_id, created, {}, "stop", **rag_fields(reply))
+        yield _event(_chunk(completion_id, created, ChoiceDelta(content=content)))
+        yield _event(_chunk(completion_id, created, ChoiceDelta(), "stop", **rag_fields(reply)))
         if request.include_usage:
-            usage = {
-                "id": completion_id,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": API_MODEL,
-                "choices": [],
-                "usage": _usage(request, content),
-            }
-            yield f"data: {json.dumps(usage)}\n\n"
+            yield _event(_chunk(completion_id, created, None, usage=_usage(request, content)))
         break
     yield "data: [DONE]\n\n"
+
+
+def model_card(service: RagService) -> dict[str, Any]:
+    return Model(id=API_MODEL, object="model", created=service.started, owned_by="rag").to_dict()
 
 
 def ingest_body(report: Any, saved: list[dict[str, Any]], documents: int | None) -> dict[str, Any]:
@@ -402,6 +412,130 @@ def ingest_body(report: Any, saved: list[dict[str, Any]], documents: int | None)
 
 # ---------------------------------------------------------------- routes
 
+Handler = Callable[..., Awaitable[Any]]
+
+
+def authorise(request: Request, api_key: str | None) -> None:
+    """With a key configured, the request must carry `Authorization: Bearer <key>`."""
+    if not api_key:
+        return
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), api_key.encode()):
+        raise ApiError(401, "a valid API key is required: send Authorization: Bearer <key>",
+                       "authentication_error", "invalid_api_key")  # fmt: skip
+
+
+def guarded(api_key: str | None) -> Callable[[Handler], Handler]:
+    """A decorator for the /v1 routes: the key is checked first, and any failure is answered in OpenAI's shape."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)  # FastAPI reads the handler's parameters through __wrapped__
+        async def route(request: Request, *args: Any, **kwargs: Any) -> Any:
+            try:
+                authorise(request, api_key)
+                return await handler(request, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - every failure is an error response
+                return error_response(exc)
+
+        return route
+
+    return wrap
+
+
+async def json_body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ApiError(400, "the request body is not valid JSON") from None
+
+
+def chat_routes(service: RagService, guard: Callable[[Handler], Handler]) -> APIRouter:
+    """POST /v1/chat/completions, answered whole or as a stream of chunks."""
+    router = APIRouter()
+
+    @router.post("/v1/chat/completions")
+    @guard
+    async def chat_completions(request: Request):
+        chat = parse_chat_request(await json_body(request))
+        service.pipeline.check_question(chat.question)  # a bad question is a 400, even when streaming
+        service.settings.with_overrides(**chat.overrides)
+        completion_id, created = f"chatcmpl-rag-{uuid.uuid4().hex}", int(time.time())
+        if chat.stream:
+            return StreamingResponse(
+                stream_events(service, chat, completion_id, created),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        reply = await run_in_threadpool(service.answer, chat.question, chat.previous, chat.overrides)
+        return JSONResponse(completion_body(reply, chat, completion_id, created))
+
+    return router
+
+
+def model_routes(service: RagService, guard: Callable[[Handler], Handler]) -> APIRouter:
+    """GET /v1/models and /v1/models/{id}: the one model, `rag`."""
+    router = APIRouter()
+
+    @router.get("/v1/models")
+    @guard
+    async def list_models(request: Request):
+        return JSONResponse({"object": "list", "data": [model_card(service)]})
+
+    @router.get("/v1/models/{model_id}")
+    @guard
+    async def get_model(request: Request, model_id: str):
+        if model_id != API_MODEL:
+            raise ApiError(404, f"no model {model_id!r}; this server has {API_MODEL!r}",
+                           code="model_not_found", param="model")  # fmt: skip
+        return JSONResponse(model_card(service))
+
+    return router
+
+
+async def _ingest_options(request: Request, service: RagService) -> tuple[bool, list[dict[str, Any]]]:
+    """(rebuild, uploads saved): from a multipart form with `files`, or from a JSON body."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form(max_files=MAX_UPLOADS)
+        rebuild = str(form.get("rebuild", "")).lower() in ("1", "true", "yes", "on")
+        uploads = [f for f in form.getlist("files") if hasattr(f, "filename")]
+        return rebuild, await run_in_threadpool(_save_uploads, service, uploads)
+    body = await json_body(request)
+    if not isinstance(body, Mapping):
+        raise ApiError(400, "the request body must be a JSON object")
+    rebuild = body.get("rebuild", False)
+    if not isinstance(rebuild, bool):
+        raise ApiError(400, "rebuild must be true or false", param="rebuild")
+    return rebuild, []
+
+
+def ingest_routes(service: RagService, guard: Callable[[Handler], Handler]) -> APIRouter:
+    """POST /v1/ingest: save any uploads, re-ingest the collection, answer from the new index."""
+    router = APIRouter()
+
+    @router.post("/v1/ingest")
+    @guard
+    async def ingest(request: Request):
+        rebuild, saved = await _ingest_options(request, service)
+        report = await run_in_threadpool(service.ingest, rebuild)
+        return JSONResponse(ingest_body(report, saved, len(service.pipeline.index.documents)))
+
+    return router
+
+
+def health_routes(service: RagService) -> APIRouter:
+    """GET /healthz, open without a key (load balancers and probes)."""
+    router = APIRouter()
+
+    @router.get("/healthz")
+    async def healthz():
+        body = service.health()
+        return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
+    return router
+
 
 def mount_api(app: Any, source: Any, *, api_key: str | None = None, lock: Any = None,
               collection: Any = None) -> RagService:
@@ -411,106 +545,11 @@ def mount_api(app: Any, source: Any, *, api_key: str | None = None, lock: Any = 
     shared); `api_key`, when given, must come as `Authorization: Bearer <key>` on every
     /v1 route (/healthz stays open for load balancers and probes).
     """
-    from fastapi import APIRouter
-    from fastapi.responses import JSONResponse, StreamingResponse
-    from starlette.concurrency import run_in_threadpool
-
     service = RagService(source, lock=lock, collection=collection)
-    router = APIRouter()
-
-    def fail(exc: BaseException) -> JSONResponse:
-        error = api_error(exc)
-        headers = {"WWW-Authenticate": "Bearer"} if error.http_status == 401 else None
-        return JSONResponse(error.body(), status_code=error.http_status, headers=headers)
-
-    def authorise(request: Request) -> None:
-        if not api_key:
-            return
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), api_key.encode()):
-            raise ApiError(401, "a valid API key is required: send Authorization: Bearer <key>",
-                           "authentication_error", "invalid_api_key")
-
-    async def json_body(request: Request) -> Any:
-        raw = await request.body()
-        if not raw.strip():
-            return {}
-        try:
-            return json.loads(raw)
-        except ValueError:
-            raise ApiError(400, "the request body is not valid JSON") from None
-
-    @router.post("/v1/chat/completions")
-    async def chat_completions(request: Request):
-        try:
-            authorise(request)
-            chat = parse_chat_request(await json_body(request))
-            service.pipeline.check_question(chat.question)  # a bad question is a 400, even when streaming
-            service.settings.with_overrides(**chat.overrides)
-            completion_id, created = f"chatcmpl-rag-{uuid.uuid4().hex}", int(time.time())
-            if chat.stream:
-                return StreamingResponse(
-                    stream_events(service, chat, completion_id, created),
-                    media_type="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-                )
-            reply = await run_in_threadpool(service.answer, chat.question, chat.previous, chat.overrides)
-            return JSONResponse(completion_body(reply, chat, completion_id, created))
-        except Exception as exc:  # noqa: BLE001
-            return fail(exc)
-
-    def model_card() -> dict[str, Any]:
-        return {"id": API_MODEL, "object": "model", "created": service.started, "owned_by": "rag"}
-
-    @router.get("/v1/models")
-    async def list_models(request: Request):
-        try:
-            authorise(request)
-            return JSONResponse({"object": "list", "data": [model_card()]})
-        except Exception as exc:  # noqa: BLE001
-            return fail(exc)
-
-    @router.get("/v1/models/{model_id}")
-    async def get_model(model_id: str, request: Request):
-        try:
-            authorise(request)
-            if model_id != API_MODEL:
-                raise ApiError(404, f"no model {model_id!r}; this server has {API_MODEL!r}",
-                               code="model_not_found", param="model")
-            return JSONResponse(model_card())
-        except Exception as exc:  # noqa: BLE001
-            return fail(exc)
-
-    @router.post("/v1/ingest")
-    async def ingest(request: Request):
-        try:
-            authorise(request)
-            saved: list[dict[str, Any]] = []
-            if request.headers.get("content-type", "").startswith("multipart/form-data"):
-                form = await request.form(max_files=MAX_UPLOADS)
-                rebuild = str(form.get("rebuild", "")).lower() in ("1", "true", "yes", "on")
-                uploads = [f for f in form.getlist("files") if hasattr(f, "filename")]
-                saved = await run_in_threadpool(_save_uploads, service, uploads)
-            else:
-                body = await json_body(request)
-                if not isinstance(body, Mapping):
-                    raise ApiError(400, "the request body must be a JSON object")
-                rebuild = body.get("rebuild", False)
-                if not isinstance(rebuild, bool):
-                    raise ApiError(400, "rebuild must be true or false", param="rebuild")
-            report = await run_in_threadpool(service.ingest, rebuild)
-            documents = len(service.pipeline.index.documents)
-            return JSONResponse(ingest_body(report, saved, documents))
-        except Exception as exc:  # noqa: BLE001
-            return fail(exc)
-
-    @router.get("/healthz")
-    async def healthz():
-        body = service.health()
-        return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
-
-    app.include_router(router)
+    guard = guarded(api_key)
+    for router in (chat_routes(service, guard), model_routes(service, guard), ingest_routes(service, guard),
+                   health_routes(service)):  # fmt: skip
+        app.include_router(router)
     app.state.rag_service = service
     return service
 
@@ -557,10 +596,10 @@ def serve_api(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
         print(f"serving the rag API on http://{shown}:{port}/v1 (Ctrl+C to stop)", file=sys.stderr, flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     except StartError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc.message}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"error: cannot start the API on {host}:{port}: {_one_line(exc)}", file=sys.stderr)
+        print(f"error: cannot start the API on {host}:{port}: {first_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -23,6 +23,7 @@ back, exactly as the browser does.
 from __future__ import annotations
 
 import html
+import logging
 import queue
 import re
 import threading
@@ -32,11 +33,11 @@ from typing import Any
 
 from rag.answer.pipeline import Pipeline
 from rag.answer.prompting import load_template
-from rag.core.errors import ConfigError, ModelMissingError, PromptError, QuestionError, StoreError
+from rag.core.errors import RagError, first_line
 from rag.core.records import Answer, Document
 from rag.serve.conversation import Rewrite, Rewriter, Turn
 
-KNOWN_ERRORS = (QuestionError, ConfigError, StoreError, ModelMissingError, PromptError)
+log = logging.getLogger(__name__)
 _QUESTION_ATTR = re.compile(r'data-rag-question="([^"]*)"')
 _ANSWER_ATTR = re.compile(r'data-rag-answer="([^"]*)"')
 _TAG = re.compile(r"<[^>]+>")
@@ -154,7 +155,7 @@ class ChatService:
             try:
                 self._turn(*job)
             except BaseException as exc:  # SystemExit and the like: end the turn, then the thread
-                job[-1].put(Failed(f"unexpected {type(exc).__name__}: {_one_line(exc)}"))
+                job[-1].put(Failed(f"unexpected {type(exc).__name__}: {first_line(exc)}"))
                 raise
             finally:
                 del job  # no reference to the finished turn's queue or answer while waiting
@@ -166,7 +167,11 @@ class ChatService:
                 question = self.pipeline.check_question(question)
                 rewrite = Rewrite(question, question, "standalone")
                 if previous is not None:
-                    rewriter = Rewriter(self.pipeline.generator_for(settings), self.rewrite_template)
+                    rewriter = Rewriter(
+                        self.pipeline.generator_for(settings),
+                        self.rewrite_template,
+                        description=self.pipeline.collection_info.description,
+                    )
                     rewrite = rewriter.rewrite(question, previous)
                     if rewrite.rewritten:
                         events.put(Rewritten(rewrite))
@@ -174,15 +179,9 @@ class ChatService:
                     rewrite.standalone, on_token=lambda piece: events.put(Token(piece)), **overrides
                 )
                 events.put(Done(answer, self.pipeline.index.documents, rewrite))
-        except KNOWN_ERRORS as exc:
-            events.put(Failed(_one_line(exc)))
+        except RagError as exc:
+            events.put(Failed(exc.message))
         except Exception as exc:  # noqa: BLE001 - the browser gets one line; the log gets the rest
-            import traceback
+            log.exception("unexpected error in a chat turn")
+            events.put(Failed(f"unexpected {type(exc).__name__}: {first_line(exc)}"))
 
-            traceback.print_exc()
-            events.put(Failed(f"unexpected {type(exc).__name__}: {_one_line(exc)}"))
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc)
-    return text.splitlines()[0] if text else type(exc).__name__

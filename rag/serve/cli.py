@@ -27,7 +27,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from rag.core.errors import ConfigError
+from rag.core.errors import ConfigError, RagError
 from rag.core.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -42,24 +42,9 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _known_errors() -> tuple[type[BaseException], ...]:
-    from rag.core.errors import (
-        LoadError,
-        ModelMissingError,
-        PromptError,
-        QuestionError,
-        RemoteModelError,
-        StoreError,
-        VectorStoreError,
-    )
-
-    return (ConfigError, LoadError, StoreError, ModelMissingError, QuestionError, PromptError, RemoteModelError,
-            VectorStoreError)  # fmt: skip
-
-
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Turn failures into one line and an exit code."""
+    """Turn failures into one line and an exit code: a RagError's own, else "unexpected", exit 1."""
     try:
         yield
     except typer.Exit:
@@ -67,14 +52,17 @@ def _errors() -> Iterator[None]:
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130)
-    except Exception as exc:  # noqa: BLE001
+    except RagError as exc:
         if os.environ.get("RAG_DEBUG"):
             raise
-        known = isinstance(exc, _known_errors())
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, and the traceback with RAG_DEBUG=1
+        if os.environ.get("RAG_DEBUG"):
+            raise
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        prefix = "error" if known else f"unexpected {type(exc).__name__}"
-        err.print(f"[red]{prefix}:[/red] {escape(message)}")
-        raise typer.Exit(2 if known else 1)
+        err.print(f"[red]unexpected {type(exc).__name__}:[/red] {escape(message)}")
+        raise typer.Exit(1)
 
 
 def _settings(ctx: typer.Context, **overrides) -> Settings:
@@ -146,7 +134,7 @@ def ingest(
 ) -> None:
     """Index a folder of .txt/.md/.html/.pdf files; only new and changed files are embedded."""
     with _errors():
-        from rag.ingest.indexer import ingest as run_ingest
+        from rag.ingestion.indexer import ingest as run_ingest
 
         settings = _settings(ctx, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap)
         folder = folder or settings.collection
@@ -282,82 +270,60 @@ def eval_command(
 ) -> None:
     """Score the pipeline against a gold QA set: retrieval, answers, citations, latency."""
     with _errors():
-        from rag.core.errors import BaselineError, GoldError
-        from rag.core.settings import RETRIEVERS
-        from rag.eval.evaluation import (
-            ALL_MODES,
-            check_gate,
-            evaluate,
-            index_dir_for,
-            load_baseline,
-            prepare_index,
-            write_predictions,
+        from rag.eval.report import print_gate, print_tables
+        from rag.eval.session import EvalRequest, run_session
+
+        request = EvalRequest(gold=gold, collection=collection, retriever=retriever, predictions=predictions,
+                              report_dir=report_dir, check=check, write_baseline=write_baseline, limit=limit)
+        result = run_session(ctx.obj, request, _eval_progress())
+        _print_gold_warnings(result.run.warnings)
+        print_tables(result.run, out)
+        for warning in result.warnings:
+            err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        out.print(f"[dim]wrote {', '.join(escape(str(p)) for p in result.written)}[/dim]")
+        if result.gate is not None:
+            print_gate(result.gate, out, err)
+            if not result.gate.passed:
+                raise typer.Exit(3)
+
+
+def _eval_progress():
+    """Progress bars for the two stages of `rag eval`, and the indexing summary between them."""
+    from rag.eval.session import SessionProgress
+
+    @contextmanager
+    def indexing() -> Iterator[_IngestBar]:
+        columns = (TextColumn("{task.description:>16}"), BarColumn(), MofNCompleteColumn(), _RateColumn())
+        with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
+            yield _IngestBar(bar)
+
+    def indexed(report, settings: Settings) -> None:
+        for warning in report.warnings:
+            err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        if report.added or report.changed or report.removed:
+            err.print(f"indexed {escape(str(settings.collection))}: {report.summary()} -> {settings.index_dir}")
+
+    @contextmanager
+    def evaluating() -> Iterator[_EvalBar]:
+        columns = (
+            TextColumn("{task.description:>16}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
         )
-        from rag.eval.evaluation import write_baseline as save_baseline
-        from rag.eval.gold import load_gold
-        from rag.eval.report import print_gate, print_tables, write_reports
+        with Progress(*columns, console=err, transient=True) as bar:
+            yield _EvalBar(bar)
 
-        try:
-            settings = _settings(ctx, gold=gold, collection=collection)
-            items = load_gold(settings.gold)[:limit]
-            baseline = load_baseline(check) if check is not None else None
-            if retriever is None:
-                modes = [baseline.get("retriever", "hybrid") if baseline else settings.retriever]
-            elif retriever == "all":
-                modes = list(ALL_MODES)
-            elif retriever in RETRIEVERS:
-                modes = [retriever]
-            else:
-                raise ConfigError(f"--retriever must be one of {', '.join(RETRIEVERS)} or all, got {retriever!r}")
-            if baseline and baseline.get("retriever", "hybrid") not in modes:
-                wanted = baseline.get("retriever", "hybrid")
-                raise BaselineError(f"{check} was measured with the {wanted} retriever; use --retriever {wanted} or all")
-            settings = settings.with_overrides(index_dir=index_dir_for(settings, settings.collection, ctx.obj))
+    return SessionProgress(indexing, indexed, evaluating)
 
-            columns = (TextColumn("{task.description:>16}"), BarColumn(), MofNCompleteColumn(), _RateColumn())
-            with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
-                indexed = prepare_index(settings, settings.collection, progress=_IngestBar(bar))
-            for warning in indexed.warnings:
-                err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
-            if indexed.added or indexed.changed or indexed.removed:
-                err.print(f"indexed {escape(str(settings.collection))}: {indexed.summary()} -> {settings.index_dir}")
 
-            columns = (
-                TextColumn("{task.description:>16}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-            )
-            with Progress(*columns, console=err, transient=True) as bar:
-                run = evaluate(
-                    settings, items, modes, _EvalBar(bar), gold_path=settings.gold, build_index=False
-                )
-            for warning in run.warnings[:10]:
-                err.print(f"[yellow]warning:[/yellow] gold {escape(warning)}")
-            if len(run.warnings) > 10:
-                err.print(f"[yellow]warning:[/yellow] ... and {len(run.warnings) - 10} more gold warnings")
-
-            gate = check_gate(baseline, run) if baseline is not None else None
-            print_tables(run, out)
-            written = write_reports(run, report_dir, gate)
-            if predictions is not None:
-                write_predictions(run, predictions)
-                written.append(predictions)
-            if write_baseline is not None:
-                if limit is not None:
-                    err.print("[yellow]warning:[/yellow] the baseline comes from a partial run (--limit)")
-                save_baseline(run, write_baseline)
-                written.append(write_baseline)
-            out.print(f"[dim]wrote {', '.join(escape(str(p)) for p in written)}[/dim]")
-            if gate is not None:
-                print_gate(gate, out, err)
-                if not gate.passed:
-                    raise typer.Exit(3)
-        except (GoldError, BaselineError) as exc:
-            err.print(f"[red]error:[/red] {escape(str(exc).splitlines()[0])}")
-            raise typer.Exit(2)
+def _print_gold_warnings(warnings: list[str], shown: int = 10) -> None:
+    for warning in warnings[:shown]:
+        err.print(f"[yellow]warning:[/yellow] gold {escape(warning)}")
+    if len(warnings) > shown:
+        err.print(f"[yellow]warning:[/yellow] ... and {len(warnings) - shown} more gold warnings")
 
 
 # ---------------------------------------------------------------- serve

@@ -2,7 +2,7 @@
 
 Uploads are untrusted: only the base name of a file is used, hidden and odd
 names are refused, so is anything over `max_file_mb`, and a file is checked
-by loading it (`rag.ingest.loading.load_document`) before it joins the collection.
+by loading it (`rag.ingestion.loading.load_document`) before it joins the collection.
 A file is written under a hidden temporary name (the loader ignores hidden
 files) and renamed into place, so an ingest never sees half a file.
 
@@ -22,11 +22,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.core.errors import LoadError, UploadError
+from rag.core.errors import LoadError, RagError, UploadError
 from rag.core.settings import Settings
 from rag.index.store import IndexData
-from rag.ingest.indexer import IngestReport, Progress, ingest
-from rag.ingest.loading import SUPPORTED_SUFFIXES, load_document
+from rag.ingestion.indexer import IngestReport, Progress, ingest
+from rag.ingestion.loading import SUPPORTED_SUFFIXES, load_document
 
 MAX_NAME_CHARS = 150
 # A name starts with a letter or digit; then letters, digits, spaces and a little punctuation.
@@ -121,8 +121,8 @@ class Collection:
         try:
             name = safe_name(name)
             return FileResult(name, True, self._add(Path(source), name))
-        except UploadError as exc:
-            return FileResult(name, False, str(exc))
+        except RagError as exc:
+            return FileResult(name, False, exc.message)
 
     def _add(self, source: Path, name: str) -> str:
         limit = self.settings.max_file_mb

@@ -44,45 +44,38 @@ from typing import Protocol
 
 from rag.answer.generation.base import GenerationSettings
 from rag.answer.prompting import PromptTemplate
+from rag.core.collection_info import DEFAULT_DESCRIPTION
+from rag.core.profile import load_profile, words_pattern
 from rag.index.lexical import stemmer
 
 MAX_WORDS = 40
 MAX_REFERENTS = 16
 MAX_REFERENT_WORDS = 8
 
-WH_WORDS = frozenset({"what", "when", "where", "who", "whom", "whose", "which", "why", "how"})
-AUXILIARIES = frozenset(
-    "did does do is was were are am be been has have had will would can could should shall may might "
-    "must".split()
-)
-QUANTIFIERS = frozenset({"many", "much", "long", "far", "often", "old"})
-REFERRING = frozenset(
-    "it its they them their theirs he him his she her hers this these those that there".split()
-)
-POSSESSIVE = frozenset({"its", "their", "his", "her"})
-PERSONAL = frozenset({"he", "him", "his", "she", "her", "hers"})
-PREPOSITIONS = frozenset(
-    "about above across after against along amid among around as at before behind below beside between "
-    "beyond by despite during for from in inside into near of off on onto out outside over per since "
-    "through throughout to toward towards under until upon via with within without".split()
-)
+# The words come from the language profile (rag/profiles/en.toml, [conversation]).
+_WORDS = load_profile().conversation
+WH_WORDS = _WORDS.wh_words
+AUXILIARIES = _WORDS.auxiliaries
+QUANTIFIERS = _WORDS.quantifiers
+REFERRING = _WORDS.referring
+POSSESSIVE = _WORDS.possessive
+PERSONAL = _WORDS.personal
+PREPOSITIONS = _WORDS.prepositions
 # Words that carry no content of their own: neither a follow-up's content nor a referent's edge.
-FUNCTION_WORDS = (
-    WH_WORDS
-    | AUXILIARIES
-    | QUANTIFIERS
-    | REFERRING
-    | PREPOSITIONS
-    | frozenset(
-        "a an the and or but nor so yet if then than also just only not no i you we us our your me my "
-        "one ones some any each other another such same what's who's".split()
-    )
-)
+FUNCTION_WORDS = WH_WORDS | AUXILIARIES | QUANTIFIERS | REFERRING | PREPOSITIONS | _WORDS.function_words
+_THE = _WORDS.definite_article
+_ANY_SPACE = r"\s+"
 
-_OPENER = re.compile(r"^\s*(?:(?:and|but|so|also|then|ok|okay|now)\b[\s,]*)+", re.IGNORECASE)
-_ABOUT = re.compile(r"^\s*(?:(?:and|but|so)\s+)?(?:what|how)\s+about\s+(?P<x>.+?)[\s?.!]*$", re.IGNORECASE)
+_OPENER = re.compile(rf"^\s*(?:(?:{words_pattern(_WORDS.openers)})\b[\s,]*)+", re.IGNORECASE)
+_ABOUT = re.compile(
+    rf"^\s*(?:(?:{words_pattern(_WORDS.about_conjunctions)})\s+)?"
+    rf"(?:{words_pattern(_WORDS.about_phrases, _ANY_SPACE)})\s+(?P<x>.+?)[\s?.!]*$",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"[\w’'-]+", re.UNICODE)
-_FOCUS = re.compile(r"\b(?:how\s+(?:many|much)|which|what)\s+(?P<noun>[\w’'-]+)", re.IGNORECASE)
+_FOCUS = re.compile(
+    rf"\b(?:{words_pattern(_WORDS.focus_phrases, _ANY_SPACE)})\s+(?P<noun>[\w’'-]+)", re.IGNORECASE
+)
 _MARKERS = re.compile(r"\s*\[\d+\]")
 FREE_GRAMMAR = r"""root ::= [A-Z] [^\n?\[\]<>{}]{3,200} "?" """
 
@@ -137,9 +130,9 @@ def _referring_word(core: str) -> tuple[int, int, str] | None:
             continue
         before = matches[i - 1].group(0).lower() if i else ""
         after = matches[i + 1].group(0).lower() if i + 1 < len(matches) else ""
-        if word == "there" and (after in AUXILIARIES or before in AUXILIARIES):
+        if word == _WORDS.existential and (after in AUXILIARIES or before in AUXILIARIES):
             continue  # "are there", "there were": existential, refers to nothing
-        if word == "that" and after and after not in AUXILIARIES:
+        if word == _WORDS.demonstrative and after and after not in AUXILIARIES:
             continue  # "said that ...", "that exercise": not a pronoun on its own
         return m.start(), m.end(), m.group(0)
     return None
@@ -190,15 +183,15 @@ def referents(previous: Turn, follow_up: str = "") -> list[str]:
             for i in range(len(segment) - size + 1):
                 span = segment[i : i + size]
                 first, last = span[0].lower(), span[-1].lower()
-                if last in FUNCTION_WORDS or (first in FUNCTION_WORDS and first != "the"):
+                if last in FUNCTION_WORDS or (first in FUNCTION_WORDS and first != _THE):
                     continue
-                if first == "the" and size == 1:
+                if first == _THE and size == 1:
                     continue
                 if own & _own_terms(" ".join(span)):
                     continue
                 spans.append(" ".join(span))
     # noun-phrase-looking spans first ("the ...", a name), then longer before shorter
-    spans.sort(key=lambda s: (not (s.startswith("the ") or s[:1].isupper()), -len(s.split())))
+    spans.sort(key=lambda s: (not (s.startswith(f"{_THE} ") or s[:1].isupper()), -len(s.split())))
     for span in spans:
         if span not in found:
             found.append(span)
@@ -232,7 +225,7 @@ def verified(candidate: str, follow_up: str, previous: Turn) -> bool:
 def fallback(question: str, previous: Turn) -> str:
     """Deterministic: the follow-up plus the previous question's content words in parentheses."""
     about = _ABOUT.match(question)
-    core = f"What about {about.group('x')}" if about else _core(question)
+    core = f"{_WORDS.about_question} {about.group('x')}" if about else _core(question)
     context_words = [w for w in _words(previous.question) if w.lower() not in FUNCTION_WORDS]
     ref = _referring_word(core)
     answer = answer_phrase(previous.answer)
@@ -256,7 +249,7 @@ def _focus_rule(x: str, previous: Turn) -> str | None:
     match = _FOCUS.search(previous.question)
     if match is None or match.group("noun").lower() in FUNCTION_WORDS:
         return None
-    if words[0].lower() in {"the", "a", "an"}:
+    if words[0].lower() in _WORDS.articles:
         x = x.split(None, 1)[1] if len(words) > 1 else x
     start, end = match.span("noun")
     return _question(previous.question[:start] + x + previous.question[end:])
@@ -298,7 +291,7 @@ def _shared_rule(x: str, previous: Turn) -> str | None:
         first = i
         while first > 0 and spans[first - 1].group(0).lower() not in FUNCTION_WORDS:
             first -= 1
-        if first > 0 and spans[first - 1].group(0).lower() == "the":
+        if first > 0 and spans[first - 1].group(0).lower() == _THE:
             first -= 1
         start, end = spans[first].start(), m.end()
         return _question(previous.question[:start] + x + previous.question[end:])
@@ -320,10 +313,13 @@ def _replacement(question: str, core: str, ref: tuple[int, int, str] | None) -> 
 class Rewriter:
     """Turns follow-ups into standalone questions with a loaded model and a prompt template."""
 
-    def __init__(self, model: Model, template: PromptTemplate, max_tokens: int = 64):
+    def __init__(
+        self, model: Model, template: PromptTemplate, max_tokens: int = 64, description: str = DEFAULT_DESCRIPTION
+    ):
         self.model = model
         self.template = template
         self.max_tokens = max_tokens
+        self.description = description  # what the conversation is about: the collection's description
 
     def rewrite(self, question: str, previous: Turn | None) -> Rewrite:
         question = " ".join(question.split())
@@ -357,7 +353,7 @@ class Rewriter:
         options = referents(previous, core)
         if not options:
             return None
-        suffix_mark = "’s" if word.lower() in POSSESSIVE else ""
+        suffix_mark = _WORDS.possessive_ending if word.lower() in POSSESSIVE else ""
         prefix, suffix = core[:start], suffix_mark + core[end:] + "?"
         if not prefix:  # the pronoun opens the question: the referent is capitalised
             options = [o[:1].upper() + o[1:] for o in options]
@@ -379,8 +375,9 @@ class Rewriter:
     def _generate(self, question: str, previous: Turn, grammar: str) -> str | None:
         system, user = self.template.render(
             previous_question=previous.question,
-            previous_answer=answer_phrase(previous.answer) or "(none)",
+            previous_answer=answer_phrase(previous.answer) or _WORDS.no_answer,
             follow_up=question,
+            description=self.description,
         )
         prompt = self.model.format_chat(system, user)
         settings = GenerationSettings(max_tokens=self.max_tokens, temperature=0.0, grammar=grammar)

@@ -8,12 +8,12 @@ the index and the models before the first question.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import socket
-import sys
 from typing import TYPE_CHECKING
 
-from rag.core.errors import StartError
+from rag.core.errors import RagError, StartError, first_line
 
 if TYPE_CHECKING:
     from rag.answer.pipeline import Pipeline
@@ -57,10 +57,7 @@ def open_api_warning(host: str, key: str | None) -> str | None:
     return f"warning: the API on {host} answers anyone who can reach it; set --api-key-env to require a key"
 
 
-def one_line(exc: BaseException) -> str:
-    """An exception as one line for the user: its first line, whitespace collapsed."""
-    text = str(exc).strip()
-    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
+log = logging.getLogger(__name__)
 
 
 def load_pipeline(settings: Settings) -> Pipeline:
@@ -72,14 +69,6 @@ def load_pipeline(settings: Settings) -> Pipeline:
     come up later.
     """
     from rag.answer.pipeline import Pipeline
-    from rag.core.errors import (
-        ConfigError,
-        LoadError,
-        ModelMissingError,
-        PromptError,
-        StoreError,
-        VectorStoreError,
-    )
     from rag.index.embedding import resolve_model_dir
 
     settings = settings.for_server()
@@ -89,11 +78,11 @@ def load_pipeline(settings: Settings) -> Pipeline:
         generator = pipeline.generator  # the GGUF loads now: a broken file fails at start
         if settings.backend == "openai":
             generator.count_tokens("")  # the tokenizer data loads now, not at the first question
-    except (ConfigError, LoadError, ModelMissingError, PromptError, StoreError, VectorStoreError) as exc:
-        raise StartError(one_line(exc)) from None
+    except RagError as exc:
+        raise StartError(exc.message) from None
     if settings.backend == "openai":
         try:
             generator.check()
         except Exception as exc:  # noqa: BLE001 - the server may come up later; say so now
-            print(f"warning: {one_line(exc)}", file=sys.stderr, flush=True)
+            log.warning("warning: %s", first_line(exc))
     return pipeline

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,8 +34,9 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # offline: no telemetry, no ve
 
 import gradio as gr  # noqa: E402
 
+from rag.core.collection_info import read_collection_info  # noqa: E402
 from rag.core.contract import answer_to_json  # noqa: E402
-from rag.core.errors import StartError, UploadError  # noqa: E402
+from rag.core.errors import RagError, StartError, first_line  # noqa: E402
 from rag.core.settings import RETRIEVERS, Settings  # noqa: E402
 from rag.serve import render  # noqa: E402
 from rag.serve.collection import Collection, FileResult, Stats  # noqa: E402
@@ -43,7 +45,6 @@ from rag.serve.startup import (  # noqa: E402
     check_port,
     is_loopback,
     load_pipeline,
-    one_line,
     open_api_warning,
 )
 
@@ -51,11 +52,6 @@ if TYPE_CHECKING:
     from rag.serve.chat import ChatService
 
 TITLE = "Ask the collection"
-EXAMPLES = (
-    "When did Chinese troops arrive in Belarus?",
-    "How long did the China-Belarus joint exercise near the Polish border last?",
-    "Which aircraft ferried the Chinese equipment to Belarus?",
-)
 REWRITE_LABELS = {"model": "resolved by the model", "rule": "by a rule", "fallback": "fallback"}
 ANSWER_GROUP = "answer"
 COLLECTION_GROUP = "collection"
@@ -106,15 +102,14 @@ def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
 def prepare(settings: Settings) -> App:
     """Load the index, the models and the prompts; every failure is a StartError."""
     from rag.answer.generation.llama import available_models
-    from rag.core.errors import PromptError
     from rag.serve.chat import ChatService
 
     pipeline = load_pipeline(settings)
     settings = pipeline.settings  # server settings (Settings.for_server)
     try:
         chat = ChatService(pipeline)  # reads the follow-up rewriting prompt
-    except PromptError as exc:
-        raise StartError(one_line(exc)) from None
+    except RagError as exc:
+        raise StartError(first_line(exc)) from None
     models = available_models(settings.model_dir)
     if settings.model not in models:
         models = {settings.model: Path(settings.model).name, **models}
@@ -134,34 +129,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
         app = prepare(settings)
         demo = build(app)
         demo.queue()
-        page = dict(
-            auth=credentials,
-            max_file_size=f"{int(settings.max_file_mb * 1024 * 1024)}b",
-            theme=_theme(),
-            css=render.CSS,
-            head=render.CLICK_SCRIPT,
-            ssr_mode=False,
-            show_error=False,
-        )
-        shown = f"[{host}]" if ":" in host else host
-        if with_api:
-            server = _with_api(app, demo, key, page)
-            print(f"serving {TITLE!r} on http://{shown}:{port} and its API on http://{shown}:{port}/v1 "
-                  "(Ctrl+C to stop)", file=sys.stderr, flush=True)
-            import uvicorn
-
-            uvicorn.run(server, host=host, port=port, log_level="warning", access_log=False)
-            return 0
-        print(f"serving {TITLE!r} on http://{shown}:{port} (Ctrl+C to stop)", file=sys.stderr, flush=True)
-        demo.launch(
-            server_name=host,
-            server_port=port,
-            share=False,
-            inbrowser=False,
-            quiet=False,
-            state_session_capacity=SESSION_CAPACITY,
-            **page,
-        )
+        _listen(app, demo, host, port, _page(settings, credentials), with_api, key)
     except StartError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -171,6 +139,43 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _page(settings: Settings, credentials: tuple[str, str] | None) -> dict[str, Any]:
+    """What Gradio serves around the layout: login, upload limit, theme, style and click script."""
+    return dict(
+        auth=credentials,
+        max_file_size=f"{int(settings.max_file_mb * 1024 * 1024)}b",
+        theme=_theme(),
+        css=render.CSS,
+        head=render.CLICK_SCRIPT,
+        ssr_mode=False,
+        show_error=False,
+    )
+
+
+def _listen(app: App, demo: gr.Blocks, host: str, port: int, page: dict[str, Any], with_api: bool,
+            key: str | None) -> None:
+    """Serve until stopped: Gradio's own server, or uvicorn for the UI and the API together."""
+    shown = f"[{host}]" if ":" in host else host
+    if with_api:
+        server = _with_api(app, demo, key, page)
+        print(f"serving {TITLE!r} on http://{shown}:{port} and its API on http://{shown}:{port}/v1 "
+              "(Ctrl+C to stop)", file=sys.stderr, flush=True)
+        import uvicorn
+
+        uvicorn.run(server, host=host, port=port, log_level="warning", access_log=False)
+        return
+    print(f"serving {TITLE!r} on http://{shown}:{port} (Ctrl+C to stop)", file=sys.stderr, flush=True)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        inbrowser=False,
+        quiet=False,
+        state_session_capacity=SESSION_CAPACITY,
+        **page,
+    )
 
 
 def _with_api(app: App, demo: gr.Blocks, key: str | None, page: dict[str, Any]):
@@ -193,38 +198,22 @@ def _theme():
     return gr.themes.Soft(font=system, font_mono=mono)
 
 
-# ---------------------------------------------------------------- handlers (no Gradio types)
+# ---------------------------------------------------------------- handlers
 
 
 def stats_html(stats: Stats, model_label: str) -> str:
-    esc = render.esc
-    rows = [
+    return render.stats_table([
         ("Documents", str(stats.documents)),
         ("Chunks", str(stats.chunks)),
         ("Embedding model", stats.embedding_model),
         ("Answer model", f"{model_label} ({Path(stats.model_file).name})"),
         ("Index built", render.age(stats.built)),
         ("Folder", str(stats.collection)),
-    ]
-    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
-    return f'<table class="rag-docs rag-stats">{cells}</table>'
-
-
-def upload_report(results: list[FileResult], summary: str = "", error: str = "") -> str:
-    esc = render.esc
-    items = "".join(
-        f'<li class="{"rag-upload-ok" if r.ok else "rag-upload-error"}">'
-        f"{'✓' if r.ok else '✗'} {esc(r.name)}: {esc(r.message)}</li>"
-        for r in results
-    )
-    tail = f'<div class="rag-upload-ok">{esc(summary)}</div>' if summary else ""
-    if error:
-        tail += f'<div class="rag-upload-error">✗ {esc(error)}</div>'
-    return f'<ul class="rag-upload-list">{items}</ul>{tail}'
+    ])
 
 
 class _IngestProgress:
-    """rag.ingest.indexer.Progress -> Gradio's progress bar."""
+    """rag.ingestion.indexer.Progress -> Gradio's progress bar."""
 
     def __init__(self, progress):
         self.progress = progress
@@ -247,48 +236,20 @@ class _IngestProgress:
         self.progress(0.3 + 0.65 * share, desc=f"Embedded {self.embedded}/{self.chunks} chunks")
 
 
-# ---------------------------------------------------------------- layout and wiring
+@dataclass(frozen=True)
+class ChatHandlers:
+    """The chat's events. Gradio reads the parameter names: they are the API's argument names."""
 
-
-def build(app: App):
-    """The page: conversation on the left, settings and collection on the right."""
-    from rag.answer.pipeline import check_question
-    from rag.core.errors import QuestionError, StoreError
-    from rag.serve.chat import Done, Failed, Rewritten, Token, turns_from_history
-
-    settings = app.settings
-
-    def model_label() -> str:
-        return app.models.get(settings.model, settings.model)
-
-    def panel() -> tuple[str, str, Any]:
-        """Stats, the documents table and the removal choices, from the live index."""
-        pipeline = app.chat.pipeline
-        index = pipeline.index  # one reference: an ingest may swap in a new version meanwhile
-        model_file = str(pipeline.generator.path)
-        stats = app.collection.stats(index, model_file)
-        chunks = {doc_id: meta.get("n_chunks", 0) for doc_id, meta in index.manifest.documents.items()}
-        docs = sorted(index.documents.values(), key=lambda d: d.doc_id)
-        choices = [(f"{d.doc_id} — {d.title[:60]}", d.doc_id) for d in docs]
-        return (
-            stats_html(stats, model_label()),
-            render.documents_table(docs, chunks),
-            gr.update(choices=choices, value=None),
-        )
-
-    def refresh():
-        """Pick up an index another process (`rag ingest`) wrote, then redraw the panel."""
-        from rag.index import store
-
-        try:
-            if store.current_version(settings.index_dir) != app.chat.pipeline.index.path:
-                app.chat.reload()
-        except StoreError as exc:
-            return (*panel()[:2], gr.update(), upload_report([], error=str(exc).splitlines()[0]))
-        return (*panel(), "")
+    app: App
 
     def ask(
-        question: str, history: list | None, top_k: float, retriever: str, temperature: float, model: str
+        self,
+        question: str,
+        history: list | None,
+        top_k: float,
+        retriever: str,
+        temperature: float,
+        model: str,
     ):
         """Answer `question` in the conversation `history`; streams, then returns the final state.
 
@@ -296,13 +257,12 @@ def build(app: App):
         (plus "rewrite" when a follow-up was rewritten, or "error"), and the
         cleared question box.
         """
+        from rag.serve.chat import turns_from_history
+
         history = list(history or [])
         question = question or ""
-        overrides, problem = _overrides(top_k, retriever, temperature, model, app.models)
-        try:
-            check_question(question, settings.max_question_chars)
-        except QuestionError as exc:
-            problem = problem or str(exc)
+        overrides, problem = _overrides(top_k, retriever, temperature, model, self.app.models)
+        problem = problem or self._question_problem(question)
         if problem:
             history.append({"role": "assistant", "content": render.error_message(problem)})
             yield history, {"question": question, "error": problem}, question
@@ -311,180 +271,298 @@ def build(app: App):
         history.append({"role": "user", "content": render.user_message(question)})
         history.append({"role": "assistant", "content": render.draft_message("")})
         yield history, None, ""
+        yield from self._stream(question, turns[-1] if turns else None, overrides, history)
+
+    def _question_problem(self, question: str) -> str | None:
+        from rag.answer.pipeline import check_question
+
+        try:
+            check_question(question, self.app.settings.max_question_chars)
+        except RagError as exc:
+            return exc.message
+        return None
+
+    def _stream(self, question: str, previous, overrides: dict[str, Any], history: list):
+        """The turn's events as chat states: the rewrite note, the growing draft, the answer."""
+        from rag.serve.chat import Done, Failed, Rewritten, Token
+
         draft = ""
-        for event in app.chat.run(question, turns[-1] if turns else None, **overrides):
+        for event in self.app.chat.run(question, previous, **overrides):
             if isinstance(event, Rewritten):
-                note = {
-                    "role": "assistant",
-                    "content": render.esc(event.rewrite.standalone),
-                    "metadata": {
-                        "title": "Rewritten question",
-                        "log": REWRITE_LABELS.get(event.rewrite.method, event.rewrite.method),
-                        "status": "done",
-                    },
-                }
-                history.insert(len(history) - 1, note)
+                history.insert(len(history) - 1, _rewrite_note(event.rewrite))
                 yield history, None, ""
             elif isinstance(event, Token):
                 draft += event.text
                 history[-1] = {"role": "assistant", "content": render.draft_message(draft)}
                 yield history, None, ""
             elif isinstance(event, Done):
-                history[-1] = {
-                    "role": "assistant",
-                    "content": render.answer_message(event.answer, event.documents),
-                }
-                data = answer_to_json(event.answer, event.documents)
-                if event.rewrite.rewritten:
-                    data["rewrite"] = {
-                        "original": event.rewrite.original,
-                        "standalone": event.rewrite.standalone,
-                        "method": event.rewrite.method,
-                    }
-                yield history, data, ""
+                shown = render.answer_message(event.answer, event.documents)
+                history[-1] = {"role": "assistant", "content": shown}
+                yield history, _answer_data(event), ""
             elif isinstance(event, Failed):
                 history[-1] = {"role": "assistant", "content": render.error_message(event.message)}
                 yield history, {"question": question, "error": event.message}, ""
 
-    def add_documents(paths: list[str] | None, progress=gr.Progress()):
-        """Check uploaded files, copy the good ones into the collection, ingest incrementally."""
-        paths = paths or []
-        if not paths:
-            return (*panel(), "", None)
-        progress(0.0, desc="Checking files")
-        results = [app.collection.add_file(Path(p), Path(p).name) for p in paths]
-        if not any(r.ok for r in results):
-            return (*panel(), upload_report(results), None)
-        summary, error = _ingest(app, _IngestProgress(progress), rebuild=False)
-        return (*panel(), upload_report(results, summary, error), None)
-
-    def remove_document(doc_id: str | None, progress=gr.Progress()):
-        """Move the document's file to the trash folder, then re-ingest."""
-        if not doc_id:
-            return (*panel(), upload_report([], error="choose a document to remove"))
-        try:
-            moved = app.collection.remove(doc_id, app.chat.pipeline.index)
-        except UploadError as exc:
-            return (*panel(), upload_report([], error=str(exc)))
-        summary, error = _ingest(app, _IngestProgress(progress), rebuild=False)
-        note = FileResult(doc_id, True, f"removed; the file is now {moved}")
-        return (*panel(), upload_report([note], summary, error))
-
-    def rebuild(progress=gr.Progress()):
-        summary, error = _ingest(app, _IngestProgress(progress), rebuild=True)
-        return (*panel(), upload_report([], summary, error))
-
+    @staticmethod
     def pick_example(evt: gr.SelectData) -> str:
         value = evt.value
         return value.get("text", "") if isinstance(value, dict) else str(value or "")
 
+    @staticmethod
     def new_conversation():
         return [], None, ""
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        gr.HTML(
-            f'<div class="rag-header"><h1 style="margin:0">{render.esc(TITLE)}</h1>'
-            '<p style="margin:2px 0 0">Answers come only from the indexed documents, each with the passage '
-            "it came from; when the documents do not say, the assistant says so. Click a [n] marker or a "
-            "source card to read the whole article.</p></div>"
+
+def _rewrite_note(rewrite) -> dict[str, Any]:
+    """The collapsed chat note that shows how a follow-up was rewritten."""
+    return {
+        "role": "assistant",
+        "content": render.esc(rewrite.standalone),
+        "metadata": {
+            "title": "Rewritten question",
+            "log": REWRITE_LABELS.get(rewrite.method, rewrite.method),
+            "status": "done",
+        },
+    }
+
+
+def _answer_data(done) -> dict[str, Any]:
+    """The `rag ask --json` object of a finished turn, with its rewrite when there was one."""
+    data = answer_to_json(done.answer, done.documents)
+    if done.rewrite.rewritten:
+        data["rewrite"] = {
+            "original": done.rewrite.original,
+            "standalone": done.rewrite.standalone,
+            "method": done.rewrite.method,
+        }
+    return data
+
+
+@dataclass(frozen=True)
+class CollectionHandlers:
+    """The collection panel's events: each returns the redrawn panel, then a status."""
+
+    app: App
+
+    def panel(self) -> tuple[str, str, Any]:
+        """Stats, the documents table and the removal choices, from the live index."""
+        pipeline = self.app.chat.pipeline
+        index = pipeline.index  # one reference: an ingest may swap in a new version meanwhile
+        stats = self.app.collection.stats(index, str(pipeline.generator.path))
+        chunks = {doc_id: meta.get("n_chunks", 0) for doc_id, meta in index.manifest.documents.items()}
+        docs = sorted(index.documents.values(), key=lambda d: d.doc_id)
+        choices = [(f"{d.doc_id} — {d.title[:60]}", d.doc_id) for d in docs]
+        model_label = self.app.models.get(self.app.settings.model, self.app.settings.model)
+        return (
+            stats_html(stats, model_label),
+            render.documents_table(docs, chunks),
+            gr.update(choices=choices, value=None),
         )
+
+    def refresh(self):
+        """Pick up an index another process (`rag ingest`) wrote, then redraw the panel."""
+        from rag.index import store
+
+        try:
+            if store.current_version(self.app.settings.index_dir) != self.app.chat.pipeline.index.path:
+                self.app.chat.reload()
+        except RagError as exc:
+            return (*self.panel()[:2], gr.update(), render.upload_report([], error=exc.message))
+        return (*self.panel(), "")
+
+    def add_documents(self, paths: list[str] | None, progress=gr.Progress()):
+        """Check uploaded files, copy the good ones into the collection, ingest incrementally."""
+        paths = paths or []
+        if not paths:
+            return (*self.panel(), "", None)
+        progress(0.0, desc="Checking files")
+        results = [self.app.collection.add_file(Path(p), Path(p).name) for p in paths]
+        if not any(r.ok for r in results):
+            return (*self.panel(), render.upload_report(results), None)
+        summary, error = _ingest(self.app, _IngestProgress(progress), rebuild=False)
+        return (*self.panel(), render.upload_report(results, summary, error), None)
+
+    def remove_document(self, doc_id: str | None, progress=gr.Progress()):
+        """Move the document's file to the trash folder, then re-ingest."""
+        if not doc_id:
+            return (*self.panel(), render.upload_report([], error="choose a document to remove"))
+        try:
+            moved = self.app.collection.remove(doc_id, self.app.chat.pipeline.index)
+        except RagError as exc:
+            return (*self.panel(), render.upload_report([], error=exc.message))
+        summary, error = _ingest(self.app, _IngestProgress(progress), rebuild=False)
+        note = FileResult(doc_id, True, f"removed; the file is now {moved}")
+        return (*self.panel(), render.upload_report([note], summary, error))
+
+    def rebuild(self, progress=gr.Progress()):
+        summary, error = _ingest(self.app, _IngestProgress(progress), rebuild=True)
+        return (*self.panel(), render.upload_report([], summary, error))
+
+
+# ---------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class ChatPanel:
+    chatbot: gr.Chatbot
+    question: gr.Textbox
+    ask: gr.Button
+    clear: gr.Button
+    answer_json: gr.JSON
+
+
+@dataclass(frozen=True)
+class SettingsPanel:
+    top_k: gr.Slider
+    retriever: gr.Radio
+    temperature: gr.Slider
+    model: gr.Dropdown
+
+    @property
+    def inputs(self) -> list[gr.components.Component]:
+        """The settings in the order `ChatHandlers.ask` takes them."""
+        return [self.top_k, self.retriever, self.temperature, self.model]
+
+
+@dataclass(frozen=True)
+class CollectionPanel:
+    stats: gr.HTML
+    upload: gr.File
+    status: gr.HTML
+    remove_choice: gr.Dropdown
+    remove: gr.Button
+    refresh: gr.Button
+    rebuild: gr.Button
+    documents: gr.HTML
+
+    @property
+    def redrawn(self) -> list[gr.components.Component]:
+        """What every collection event redraws (`CollectionHandlers.panel`)."""
+        return [self.stats, self.documents, self.remove_choice]
+
+
+def _chat_panel(examples: Sequence[str]) -> ChatPanel:
+    """The conversation, the question box and its buttons, the last answer as JSON."""
+    chatbot = gr.Chatbot(
+        label="Conversation",
+        elem_id="rag-chat",
+        height=640,
+        examples=[{"text": q} for q in examples] or None,
+        placeholder="**Ask a question about the documents**" + (", or start with an example:" if examples else ""),
+        latex_delimiters=[],
+        sanitize_html=True,
+        feedback_options=None,
+        buttons=["copy"],
+        group_consecutive_messages=True,
+    )
+    with gr.Row():
+        question = gr.Textbox(
+            show_label=False,
+            placeholder="Ask about the documents (follow-ups work too)",
+            elem_id="rag-question",
+            scale=6,
+            max_lines=4,
+            autofocus=True,
+        )
+        ask = gr.Button("Ask", variant="primary", elem_id="rag-ask", scale=1, min_width=80)
+        clear = gr.Button("New conversation", elem_id="rag-clear", scale=1, min_width=120)
+    with gr.Accordion("Answer as JSON (what the API returns)", open=False):
+        answer_json = gr.JSON(show_label=False, elem_id="rag-json")
+    return ChatPanel(chatbot, question, ask, clear, answer_json)
+
+
+def _settings_panel(settings: Settings, models: dict[str, str]) -> SettingsPanel:
+    """Per-question settings, starting from the server's."""
+    with gr.Accordion("Settings", open=True, elem_id="rag-settings"):
+        top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to retrieve (top-k)")
+        retriever = gr.Radio(list(RETRIEVERS), value=settings.retriever, label="Retriever")
+        temperature = gr.Slider(0.0, 1.5, value=settings.temperature, step=0.05, label="Temperature")
+        model = gr.Dropdown(
+            choices=[(label, value) for value, label in models.items()],
+            value=settings.model,
+            label="Answer model (GGUF)",
+        )
+    return SettingsPanel(top_k, retriever, temperature, model)
+
+
+def _collection_panel() -> CollectionPanel:
+    """Stats, upload, removal, refresh and rebuild, and the table of documents."""
+    with gr.Accordion("Collection", open=True, elem_id="rag-collection"):
+        stats = gr.HTML(elem_id="rag-stats")
+        upload = gr.File(
+            label="Add documents (.txt, .md, .html, .pdf)",
+            file_count="multiple",
+            file_types=[".txt", ".md", ".html", ".htm", ".pdf"],
+            type="filepath",
+            elem_id="rag-upload",
+            height=120,
+        )
+        status = gr.HTML(elem_id="rag-upload-status")
+        with gr.Row():
+            remove_choice = gr.Dropdown(
+                label="Document",
+                choices=[],
+                elem_id="rag-remove-choice",
+                scale=3,
+                allow_custom_value=True,  # API clients name any document; remove() checks it
+            )
+            remove = gr.Button("Remove", variant="stop", elem_id="rag-remove", scale=1)
+        with gr.Row():
+            refresh = gr.Button("Refresh", size="sm", elem_id="rag-refresh")
+            rebuild = gr.Button("Rebuild index", size="sm", elem_id="rag-rebuild")
+        with gr.Accordion("Documents", open=False):
+            documents = gr.HTML(elem_id="rag-documents")
+    return CollectionPanel(stats, upload, status, remove_choice, remove, refresh, rebuild, documents)
+
+
+# ---------------------------------------------------------------- wiring
+
+
+def build(app: App):
+    """The page: conversation on the left, settings and collection on the right."""
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.HTML(render.header(TITLE))
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                chatbot = gr.Chatbot(
-                    label="Conversation",
-                    elem_id="rag-chat",
-                    height=640,
-                    examples=[{"text": q} for q in EXAMPLES],
-                    placeholder="**Ask a question about the documents**, or start with an example:",
-                    latex_delimiters=[],
-                    sanitize_html=True,
-                    feedback_options=None,
-                    buttons=["copy"],
-                    group_consecutive_messages=True,
-                )
-                with gr.Row():
-                    question = gr.Textbox(
-                        show_label=False,
-                        placeholder="Ask about the documents (follow-ups work too)",
-                        elem_id="rag-question",
-                        scale=6,
-                        max_lines=4,
-                        autofocus=True,
-                    )
-                    ask_button = gr.Button("Ask", variant="primary", elem_id="rag-ask", scale=1, min_width=80)
-                    clear_button = gr.Button("New conversation", elem_id="rag-clear", scale=1, min_width=120)
-                with gr.Accordion("Answer as JSON (what the API returns)", open=False):
-                    answer_json = gr.JSON(show_label=False, elem_id="rag-json")
+                chat = _chat_panel(read_collection_info(app.settings.collection).examples)
             with gr.Column(scale=2):
-                with gr.Accordion("Settings", open=True, elem_id="rag-settings"):
-                    top_k = gr.Slider(
-                        1, 20, value=settings.top_k, step=1, label="Passages to retrieve (top-k)"
-                    )
-                    retriever = gr.Radio(list(RETRIEVERS), value=settings.retriever, label="Retriever")
-                    temperature = gr.Slider(
-                        0.0, 1.5, value=settings.temperature, step=0.05, label="Temperature"
-                    )
-                    model = gr.Dropdown(
-                        choices=[(label, value) for value, label in app.models.items()],
-                        value=settings.model,
-                        label="Answer model (GGUF)",
-                    )
-                with gr.Accordion("Collection", open=True, elem_id="rag-collection"):
-                    stats = gr.HTML(elem_id="rag-stats")
-                    upload = gr.File(
-                        label="Add documents (.txt, .md, .html, .pdf)",
-                        file_count="multiple",
-                        file_types=[".txt", ".md", ".html", ".htm", ".pdf"],
-                        type="filepath",
-                        elem_id="rag-upload",
-                        height=120,
-                    )
-                    status = gr.HTML(elem_id="rag-upload-status")
-                    with gr.Row():
-                        remove_choice = gr.Dropdown(
-                            label="Document",
-                            choices=[],
-                            elem_id="rag-remove-choice",
-                            scale=3,
-                            allow_custom_value=True,  # API clients name any document; remove() checks it
-                        )
-                        remove_button = gr.Button("Remove", variant="stop", elem_id="rag-remove", scale=1)
-                    with gr.Row():
-                        refresh_button = gr.Button("Refresh", size="sm", elem_id="rag-refresh")
-                        rebuild_button = gr.Button("Rebuild index", size="sm", elem_id="rag-rebuild")
-                    with gr.Accordion("Documents", open=False):
-                        documents = gr.HTML(elem_id="rag-documents")
-
-        chat_inputs = [question, chatbot, top_k, retriever, temperature, model]
-        chat_outputs = [chatbot, answer_json, question]
-        answer_events = dict(concurrency_limit=1, concurrency_id=ANSWER_GROUP, show_progress="minimal")
-        question.submit(ask, chat_inputs, chat_outputs, api_name="ask", **answer_events)
-        ask_button.click(ask, chat_inputs, chat_outputs, api_visibility="private", **answer_events)
-        chatbot.example_select(pick_example, None, question, queue=False, api_visibility="private").then(
-            ask, chat_inputs, chat_outputs, api_visibility="private", **answer_events
-        )
-        clear_button.click(new_conversation, None, chat_outputs, queue=False, api_visibility="private")
-
-        panel_outputs = [stats, documents, remove_choice]
-        collection_events = dict(concurrency_limit=1, concurrency_id=COLLECTION_GROUP)
-        upload.upload(
-            add_documents,
-            upload,
-            [*panel_outputs, status, upload],
-            api_name="add_documents",
-            **collection_events,
-        )
-        remove_button.click(
-            remove_document,
-            remove_choice,
-            [*panel_outputs, status],
-            api_name="remove_document",
-            **collection_events,
-        )
-        rebuild_button.click(rebuild, None, [*panel_outputs, status], api_name="rebuild", **collection_events)
-        refresh_button.click(refresh, None, [*panel_outputs, status], api_name="collection", queue=False)
-        demo.load(panel, None, panel_outputs, api_visibility="private", queue=False)
+                options = _settings_panel(app.settings, app.models)
+                collection = _collection_panel()
+        _wire_chat(ChatHandlers(app), chat, options)
+        _wire_collection(CollectionHandlers(app), collection, demo)
     return demo
+
+
+def _wire_chat(handlers: ChatHandlers, chat: ChatPanel, options: SettingsPanel) -> None:
+    """Enter, the Ask button and an example all ask, in the one answer queue; Enter is the API."""
+    inputs = [chat.question, chat.chatbot, *options.inputs]
+    outputs = [chat.chatbot, chat.answer_json, chat.question]
+    answer_events = dict(concurrency_limit=1, concurrency_id=ANSWER_GROUP, show_progress="minimal")
+    chat.question.submit(handlers.ask, inputs, outputs, api_name="ask", **answer_events)
+    chat.ask.click(handlers.ask, inputs, outputs, api_visibility="private", **answer_events)
+    chat.chatbot.example_select(
+        handlers.pick_example, None, chat.question, queue=False, api_visibility="private"
+    ).then(handlers.ask, inputs, outputs, api_visibility="private", **answer_events)
+    chat.clear.click(handlers.new_conversation, None, outputs, queue=False, api_visibility="private")
+
+
+def _wire_collection(handlers: CollectionHandlers, panel: CollectionPanel, demo: gr.Blocks) -> None:
+    """Upload, remove and rebuild in the collection queue; refresh and the first draw unqueued."""
+    shown = [*panel.redrawn, panel.status]
+    collection_events = dict(concurrency_limit=1, concurrency_id=COLLECTION_GROUP)
+    panel.upload.upload(
+        handlers.add_documents,
+        panel.upload,
+        [*shown, panel.upload],
+        api_name="add_documents",
+        **collection_events,
+    )
+    panel.remove.click(
+        handlers.remove_document, panel.remove_choice, shown, api_name="remove_document", **collection_events
+    )
+    panel.rebuild.click(handlers.rebuild, None, shown, api_name="rebuild", **collection_events)
+    panel.refresh.click(handlers.refresh, None, shown, api_name="collection", queue=False)
+    demo.load(handlers.panel, None, panel.redrawn, api_visibility="private", queue=False)
 
 
 def _overrides(
@@ -515,12 +593,10 @@ def _overrides(
 
 def _ingest(app: App, progress, rebuild: bool) -> tuple[str, str]:
     """Run an ingest and swap the new index in; (summary, error) as one line each."""
-    from rag.core.errors import LoadError, StoreError
-
     try:
         report = app.collection.ingest(rebuild=rebuild, progress=progress)
-    except (LoadError, StoreError, UploadError) as exc:
-        return "", str(exc).splitlines()[0]
+    except RagError as exc:
+        return "", exc.message
     progress.progress(0.97, desc="Loading the new index")
     app.chat.reload()
     summary = report.summary()

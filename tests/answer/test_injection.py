@@ -39,7 +39,7 @@ HIDDEN = """<html><head><title>Weather report</title>
 @pytest.fixture(scope="module")
 def hostile_pipeline(tmp_path_factory, embedder):
     from rag.answer.pipeline import Pipeline
-    from rag.ingest.indexer import ingest
+    from rag.ingestion.indexer import ingest
 
     root = tmp_path_factory.mktemp("hostile")
     collection = copy_docs(root / "collection", names=("000_9c9ac89b68401338.txt",))

@@ -65,7 +65,7 @@ def test_chat_prompt_carries_the_messages_and_counts_conservatively() -> None:
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Question: when?"},
     ]
-    from rag.ingest.chunking import count_tokens
+    from rag.ingestion.chunking import count_tokens
 
     assert gen.count_tokens(prompt) > count_tokens(str(prompt))  # margin plus template overhead
     assert gen.describe() == {"backend": "openai", "model": "m", "base_url": gen.base_url}

@@ -208,7 +208,7 @@ def rag(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def dev_index(tmp_path_factory) -> Path:
     """An index of the dev collection in a temporary folder, built once."""
-    from rag.ingest.indexer import ingest
+    from rag.ingestion.indexer import ingest
 
     index_dir = tmp_path_factory.mktemp("dev-index")
     ingest(Settings().with_overrides(index_dir=index_dir), CORPUS)
@@ -299,3 +299,38 @@ def test_cli_help_lists_the_eval_options():
     for option in ("--gold", "--collection", "--retriever", "--predictions", "--report", "--check",
                    "--write-baseline", "--limit"):  # fmt: skip
         assert option in done.stdout
+
+
+# ---------------------------------------------------------------- the session behind `rag eval` (no model)
+
+
+def test_session_chooses_the_retrievers_the_gate_needs(tmp_path):
+    from rag.core.errors import ConfigError
+    from rag.eval.evaluation import ALL_MODES
+    from rag.eval.session import choose_modes
+
+    settings = Settings().with_overrides(retriever="bm25")
+    baseline = {"retriever": "hybrid"}
+    assert choose_modes(None, None, settings) == ["bm25"]
+    assert choose_modes(None, baseline, settings) == ["hybrid"]
+    assert choose_modes("all", baseline, settings) == list(ALL_MODES)
+    assert choose_modes("dense", None, settings) == ["dense"]
+    with pytest.raises(ConfigError, match="--retriever must be one of dense, bm25, hybrid or all, got 'grep'"):
+        choose_modes("grep", None, settings)
+    with pytest.raises(BaselineError, match="b.json was measured with the hybrid retriever; use --retriever hybrid"):
+        choose_modes("bm25", baseline, settings, tmp_path / "b.json")
+
+
+def test_session_writes_what_was_asked_and_warns_of_a_partial_baseline(tmp_path):
+    from rag.eval.session import PARTIAL_BASELINE, EvalRequest, _write
+
+    run = fake_run([good(i) for i in range(3)])
+    request = EvalRequest(report_dir=tmp_path / "r", predictions=tmp_path / "p.jsonl",
+                          write_baseline=tmp_path / "b.json", limit=3)  # fmt: skip
+    written, warnings = _write(run, None, request)
+    assert written == [tmp_path / "r" / n for n in ("report.json", "report.md", "report.png")] + [
+        tmp_path / "p.jsonl", tmp_path / "b.json"]
+    assert all(p.is_file() for p in written) and warnings == [PARTIAL_BASELINE]
+    assert load_baseline(tmp_path / "b.json")["n_questions"] == 3
+    written, warnings = _write(run, None, EvalRequest(report_dir=tmp_path / "s"))
+    assert len(written) == 3 and warnings == []

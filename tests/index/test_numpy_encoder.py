@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -56,6 +57,26 @@ def test_unsupported_model_directory(tmp_path):
     assert not supported(tmp_path)
     (tmp_path / "config.json").write_text('{"model_type": "t5"}')
     assert not supported(tmp_path)
+
+
+def test_bfloat16_weights_go_through_sentence_transformers(tmp_path, reference):
+    """numpy has no bfloat16: such a model is not `supported`, and the embedder runs it on torch."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    model_dir = tmp_path / "minilm-bf16"
+    shutil.copytree(resolve_model_dir("all-MiniLM-L6-v2"), model_dir)
+    weights = load_file(model_dir / "model.safetensors")
+    save_file({k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in weights.items()},
+              model_dir / "model.safetensors")
+    assert not supported(model_dir)
+    with pytest.raises(ValueError, match="unsupported dtype BF16"):
+        NumpyEncoder(model_dir)
+    embedder = Embedder(str(model_dir))
+    assert embedder._numpy is None and embedder._model is not None and embedder.dim == 384
+    assert np.abs(embedder.encode(TEXTS) - reference).max() < 0.05  # bfloat16 keeps 8 bits of mantissa
+    (model_dir / "model.safetensors").write_bytes(b"not a safetensors file")
+    assert not supported(model_dir)
 
 
 ASK_WITHOUT_TORCH = """

@@ -33,7 +33,7 @@ from rag.answer.retrieval import Retriever
 from rag.core.errors import ConfigError, VectorStoreError
 from rag.index import pg_local, store
 from rag.index.pg_store import PgVectorStore, rows_match
-from rag.ingest.indexer import ingest
+from rag.ingestion.indexer import ingest
 
 QUERIES = (
     "When did Chinese troops arrive in Belarus?",
@@ -277,12 +277,12 @@ def test_servers_refuse_to_start_without_the_database(index_copy, rag_cli, tmp_p
     """`rag serve --api` and `python app.py` check their vector store before they listen: one
     line, exit 2, no traceback (app.py does not pass through the CLI's error handling)."""
     from conftest import free_port
-    from test_ui import _error_line, _start
+    from servers import one_error_line, start_app
 
     url = f"postgresql://ann:s3cret@127.0.0.1:{free_port()}/rag"  # nothing listens there
     env = {"RAG_VECTOR_STORE": "pgvector", "RAG_DATABASE_URL": url}
     api = rag_cli("--index-dir", str(index_copy.index_dir), "serve", "--api", "--port", str(free_port()), env=env)
-    ui = _error_line(_start(tmp_path, "--port", str(free_port()), RAG_INDEX_DIR=str(index_copy.index_dir), **env))
+    ui = one_error_line(start_app(tmp_path, "--port", str(free_port()), RAG_INDEX_DIR=str(index_copy.index_dir), **env))
     for line in (api.error_line(), ui):
         assert "cannot reach PostgreSQL at postgresql://ann:***@127.0.0.1:" in line and "s3cret" not in line
 

@@ -131,7 +131,7 @@ def test_ingest_records_the_kind_and_reindexes_without_reembedding(index_copy, e
     question = embedder.encode_query("When did Chinese troops arrive in Belarus?")
     exact = store.load(index_dir).dense.search(question, 5)
 
-    from rag.ingest.indexer import ingest
+    from rag.ingestion.indexer import ingest
 
     report = ingest(settings_for(index_dir, vector_index="hnsw"), collection, embedder=embedder)
     assert report.embedded_chunks == 0 and report.vector_index == "hnsw"

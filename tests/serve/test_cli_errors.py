@@ -132,7 +132,7 @@ def corrupt_index(index_copy, request):
 def test_corrupt_index(rag_cli, corrupt_index, embedder):
     ask(rag_cli, corrupt_index.index_dir, QUESTION).error_line("is corrupt", "rag ingest --rebuild")
     # the fix the message names works
-    from rag.ingest.indexer import ingest
+    from rag.ingestion.indexer import ingest
 
     settings = settings_for(corrupt_index.index_dir)
     report = ingest(settings, corrupt_index.collection, rebuild=True, embedder=embedder)

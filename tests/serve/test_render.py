@@ -178,3 +178,29 @@ def test_age_reads_naturally() -> None:
     assert render.age(1000, now=1000 + 60) == "1 minute ago"
     assert render.age(1000, now=1000 + 7200) == "2 hours ago"
     assert render.age(1000, now=1000 + 3 * 86400) == "3 days ago"
+
+
+def test_collection_panel_markup_is_escaped_and_inert() -> None:
+    from rag.serve.collection import FileResult
+
+    name, message = '<img src=x onerror="y()">.txt', "${7*7} {{x}} `x`"
+    out = render.upload_report([FileResult(name, False, message)], summary="1 <b>added</b>", error="<i>\nmore")
+    out += render.stats_table([("<b>Documents</b>", "${2}")])
+    parsed = _parse(out)
+    assert {t for t, _ in parsed.tags} <= {"ul", "li", "div", "table", "tr", "th", "td", "br"}
+    assert not any(k.startswith("on") for _, a in parsed.tags for k in a)
+    for raw in ("${", "{{", "`"):
+        assert raw not in out
+    shown = "".join(parsed.text)
+    assert f"✗ {name}: {message}" in shown and "1 <b>added</b>" in shown and "<b>Documents</b>" in shown
+    assert "\n" not in out.replace("<br>", "")
+
+
+def test_page_style_and_script_are_the_package_files() -> None:
+    from importlib import resources
+
+    static = resources.files("rag.serve").joinpath("static")
+    assert render.CSS == static.joinpath("rag.css").read_text(encoding="utf-8")
+    script = static.joinpath("click.js").read_text(encoding="utf-8")
+    assert render.CLICK_SCRIPT.startswith("<script>") and render.CLICK_SCRIPT.rstrip().endswith("</script>")
+    assert script in render.CLICK_SCRIPT  # verbatim: never escaped or folded onto one line

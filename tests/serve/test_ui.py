@@ -10,12 +10,11 @@ to reports/ui/ (git-ignored).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, XSS_DOC, clean_env, free_port
+from conftest import ROOT, XSS_DOC, free_port
+from servers import one_error_line, start_app
 
 ARTICLE = "000_9c9ac89b68401338"
 EVIDENCE = "On June 6, a contingent of Chinese military personnel arrived in Belarus"
@@ -83,34 +82,38 @@ def test_the_ui_runs_with_server_settings(base_index) -> None:
     assert prepare(settings_for(base_index.index_dir, n_threads=2)).chat.pipeline.settings.n_threads == 2
 
 
+class _FailingPipeline:
+    """Just enough of a Pipeline for ChatService: every question fails with `error`."""
+
+    def __init__(self, error: Exception):
+        from rag.core.settings import Settings
+
+        self.settings = Settings()
+        self.error = error
+
+    def check_question(self, question: str) -> str:
+        raise self.error
+
+
+def test_chat_turn_failures_are_one_line_and_unexpected_ones_are_logged(caplog) -> None:
+    from rag.core.errors import VectorStoreError
+    from rag.serve.chat import ChatService, Failed
+
+    known = ChatService(_FailingPipeline(VectorStoreError("the vector store is down\ndetails")))
+    assert list(known.run("q", None)) == [Failed("the vector store is down")]
+    bug = ChatService(_FailingPipeline(RuntimeError("boom")))
+    with caplog.at_level("ERROR", logger="rag.serve.chat"):
+        assert list(bug.run("q", None)) == [Failed("unexpected RuntimeError: boom")]
+    assert any(r.exc_info and r.exc_info[0] is RuntimeError for r in caplog.records)
+
+
 # ---------------------------------------------------------------- start errors (subprocess, no server)
-
-
-def _start(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    config = tmp_path / "empty.toml"
-    config.write_text("", encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), *args],
-        cwd=tmp_path,
-        env=clean_env(config, **env),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-
-
-def _error_line(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1, result.stderr
-    return errors[0]
 
 
 @pytest.mark.slow
 def test_start_errors_are_one_line(tmp_path, base_index) -> None:
-    missing = _start(tmp_path, "--port", str(free_port()), RAG_INDEX_DIR=str(tmp_path / "none"))
-    assert "no index" in _error_line(missing) and "rag ingest" in _error_line(missing)
+    missing = start_app(tmp_path, "--port", str(free_port()), RAG_INDEX_DIR=str(tmp_path / "none"))
+    assert "no index" in one_error_line(missing) and "rag ingest" in one_error_line(missing)
 
     import socket
 
@@ -118,22 +121,22 @@ def test_start_errors_are_one_line(tmp_path, base_index) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        taken = _start(tmp_path, "--port", str(port), RAG_INDEX_DIR=str(base_index.index_dir))
-    assert f"127.0.0.1:{port}" in _error_line(taken) and "--port" in _error_line(taken)
+        taken = start_app(tmp_path, "--port", str(port), RAG_INDEX_DIR=str(base_index.index_dir))
+    assert f"127.0.0.1:{port}" in one_error_line(taken) and "--port" in one_error_line(taken)
 
-    no_model = _start(
+    no_model = start_app(
         tmp_path, "--port", str(free_port()), RAG_INDEX_DIR=str(base_index.index_dir), RAG_MODEL="/nope.gguf"
     )
-    assert "/nope.gguf" in _error_line(no_model)
+    assert "/nope.gguf" in one_error_line(no_model)
 
 
 @pytest.mark.slow
 def test_exposed_host_without_auth_is_warned_about_loudly(tmp_path) -> None:
-    result = _start(
+    result = start_app(
         tmp_path, "--host", "0.0.0.0", "--port", str(free_port()), RAG_INDEX_DIR=str(tmp_path / "none")
     )
     assert "WARNING: serving on 0.0.0.0" in result.stderr and "WITHOUT authentication" in result.stderr
-    _error_line(result)  # then the missing index stops it
+    one_error_line(result)  # then the missing index stops it
 
 
 # ---------------------------------------------------------------- the API (gradio_client)

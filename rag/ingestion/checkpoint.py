@@ -14,12 +14,15 @@ that cannot be read is ignored and its chunks are embedded again.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from pathlib import Path
 
 import numpy as np
 
 KEY_BYTES = 20
+
+log = logging.getLogger(__name__)
 
 
 class Checkpoint:
@@ -41,9 +44,11 @@ class Checkpoint:
             try:
                 with np.load(path, allow_pickle=False) as data:
                     keys, vectors = data["keys"], data["vectors"]
-            except Exception:  # noqa: BLE001 - a damaged shard only costs its re-embedding
+            except Exception as exc:  # noqa: BLE001 - a damaged shard only costs its re-embedding
+                log.info("checkpoint shard %s unreadable (%s): its chunks are embedded again", path, exc)
                 continue
             if vectors.ndim != 2 or vectors.shape[1] != self.dim or keys.shape != (len(vectors), KEY_BYTES):
+                log.info("checkpoint shard %s holds other vectors: its chunks are embedded again", path)
                 continue
             for k, v in zip(keys, vectors):
                 found[k.tobytes()] = v

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag.core.errors import LoadError
-from rag.ingest.chunking import Chunker
-from rag.ingest.loading import load_document
+from rag.ingestion.chunking import Chunker
+from rag.ingestion.loading import load_document
 
 NEWLINES = st.sampled_from(["\n", "\r\n", "\r", "\n\n", "\u2028", "\x85", "\x0c", ""])
 PIECES = st.one_of(

@@ -3,7 +3,7 @@
 Supported: .txt and .md (the decoded file is the text), .html/.htm (main
 text extracted with trafilatura), .pdf (page text extracted with pypdf,
 pages joined by a blank line). Every format then goes through the same
-boilerplate filter (`rag.ingest.boilerplate.content_sections`), so sections hold
+boilerplate filter (`rag.ingestion.boilerplate.content_sections`), so sections hold
 article content only.
 
 Anything that cannot be loaded raises `LoadError` with a one-line message
@@ -28,9 +28,10 @@ from pathlib import Path
 import pypdf
 import trafilatura
 
+from rag.core.collection_info import COLLECTION_FILE
 from rag.core.errors import LoadError
 from rag.core.records import Document
-from rag.ingest.boilerplate import HeaderInfo, content_sections, fallback_title
+from rag.ingestion.boilerplate import HeaderInfo, content_sections, fallback_title
 
 # Bump when extraction changes what text a file yields: the manifest records it,
 # and a change re-ingests everything (raw-byte hashes alone would miss it).
@@ -80,7 +81,8 @@ def load_folder(folder: str | Path) -> tuple[list[Document], list[str]]:
     """Load every supported file under `folder`, skipping bad ones.
 
     Returns the documents sorted by doc_id and one warning per skipped file.
-    Hidden files and folders are ignored. Raises LoadError when the folder
+    Hidden files and folders are ignored, and so is the collection's
+    `collection.toml` (rag/core/collection_info.py). Raises LoadError when the folder
     is missing, not a directory, or yields no document at all.
     """
     folder = Path(folder)
@@ -88,7 +90,7 @@ def load_folder(folder: str | Path) -> tuple[list[Document], list[str]]:
         raise LoadError(folder, "folder does not exist")
     if not folder.is_dir():
         raise LoadError(folder, "not a directory")
-    files = _visible_files(folder)
+    files = [f for f in _visible_files(folder) if f != folder / COLLECTION_FILE]  # its description, not a document
     supported = [f for f in files if f.suffix.lower() in SUPPORTED_SUFFIXES]
     if not supported:
         kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))

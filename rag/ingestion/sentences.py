@@ -1,4 +1,4 @@
-"""Rule-based English sentence splitting with exact character spans.
+"""Rule-based sentence splitting with exact character spans.
 
 Chunks are packed from whole sentences and citations point at sentences, so
 the splitter returns (start, end) offsets into the caller's text rather than
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from rag.core.profile import load_profile
+
 # Bump when the rules change: chunk boundaries depend on them, so the index
 # manifest records this and a change forces a rebuild.
 SPLITTER_VERSION = "rules-1"
@@ -26,25 +28,15 @@ _CANDIDATE = re.compile(r"(?:[.?!\u2026]+)[\"'\u201d\u2019\u00bb\u203a)\]}]*(?=\
 # Openers skipped when looking at how the next sentence begins.
 _OPENERS = "\"'\u201c\u2018\u00ab\u2039([{\u2014\u2013-*\u2022"
 
+# The words come from the language profile (rag/profiles/en.toml, [sentences]).
+_WORDS = load_profile().sentences
 # Titles and similar: always followed by a name, never end a sentence.
-_TITLES = frozenset(
-    """mr mrs ms dr prof gen maj lt col capt cmdr cdr adm sgt cpl pvt brig
-    gov sen rep rev fr st mt hon pres supt insp amb vs cf approx""".split()
-)
-
+_TITLES = _WORDS.titles
 # Abbreviations that only precede a number ("No. 5", "Jan. 6", "Fig. 2").
-_BEFORE_NUMBER = frozenset(
-    """no nos fig figs art vol p pp jan feb mar apr jun jul aug sep sept oct
-    nov dec""".split()
-)
-
+_BEFORE_NUMBER = _WORDS.before_number | load_profile().calendar.month_abbreviations
 # Words that almost always start a new sentence: after "U.S." they mean the
 # acronym ended the sentence; otherwise the acronym is a modifier.
-_STARTERS = frozenset(
-    """the a an it its he she they we i this that these those there in on at
-    but and however meanwhile also his her their our for as after when while
-    if since yet so then""".split()
-)
+_STARTERS = _WORDS.starters
 
 _DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 _LEADING_WORD = re.compile(r"\w+")

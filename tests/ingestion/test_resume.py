@@ -17,7 +17,7 @@ import pytest
 from conftest import settings_for
 
 from rag.index import store
-from rag.ingest.indexer import ingest
+from rag.ingestion.indexer import ingest
 
 EVERY, BATCH, KILL_AFTER = 8, 4, 20
 
@@ -25,7 +25,7 @@ KILL_WHILE_EMBEDDING = """
 import os, signal, sys
 from pathlib import Path
 from rag.core.settings import Settings
-from rag.ingest.indexer import ingest
+from rag.ingestion.indexer import ingest
 
 every, batch, kill_after = (int(x) for x in sys.argv[3:6])
 
@@ -91,7 +91,7 @@ def test_killed_ingest_resumes_from_its_checkpoint(tmp_path, base_index, embedde
 
 
 def test_checkpoint_ignores_damaged_and_foreign_shards(tmp_path):
-    from rag.ingest.checkpoint import Checkpoint
+    from rag.ingestion.checkpoint import Checkpoint
 
     ckpt = Checkpoint(tmp_path / "ckpt", "model-a", dim=4)
     texts = ["alpha", "bravo", "charlie"]

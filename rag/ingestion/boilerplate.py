@@ -22,6 +22,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from rag.core.profile import load_profile, words_pattern
+
 Span = tuple[int, int]
 
 # The header is short; the cap keeps a text with no sentence-like line
@@ -65,45 +67,54 @@ def _rule(pattern: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
 
 
 # --- Furniture: lines that are boilerplate wherever they appear. ----------
+# The words come from the language profile (rag/profiles/en.toml, [boilerplate]).
+
+_WORDS = load_profile().boilerplate
+_CALENDAR = load_profile().calendar
+
+
+def _any(phrases: tuple[str, ...], space: str = " ") -> str:
+    """One non-capturing group of the phrases, tried in order."""
+    return f"(?:{words_pattern(phrases, space)})"
+
+
+_ANY_SPACE = r"\s+"
+
 
 FURNITURE_RULES: dict[str, re.Pattern[str]] = {
     # Comment forms follow the article; they are not part of it.
     "comment_prompt": _rule(
-        r"(?:leave a (?:reply|comment)|post a comment|join the discussion"
-        r"|cancel reply|(?:no|\d+) comments?)\s*:?"
+        rf"(?:{words_pattern(_WORDS.comment_prompts)}|\d+ {_any(_WORDS.comment_counts)})\s*:?"
     ),
     # The comment form's privacy notice.
-    "comment_notice": _rule(r"your email address will not be published\b.*"),
+    "comment_notice": _rule(rf"{_any(_WORDS.comment_notices)}\b.*"),
     # In-page navigation anchors of site builders.
-    "page_anchor": _rule(
-        r"(?:back to |go to )?(?:top|bottom) of (?:the )?page|back to top"
-        r"|scroll to top|skip to (?:main )?content"
-    ),
+    "page_anchor": _rule(words_pattern(_WORDS.page_anchors)),
     # View counters ("Views: 6", "1,204 views").
     "view_counter": _rule(
-        r"(?:views?|reads?|hits)\s*:\s*\d[\d,.]*\s*[km]?"
-        r"|\d[\d,.]*\s*[km]?\s+(?:views|reads)"
+        rf"{_any(_WORDS.counter_labels)}\s*:\s*\d[\d,.]*\s*[km]?"
+        rf"|\d[\d,.]*\s*[km]?\s+{_any(_WORDS.counter_nouns)}"
     ),
     # Star-rating widgets ("0.00 avg. rating (0% score) - 0 votes").
-    "rating_widget": _rule(r"\d+(?:[.,]\d+)?\s+avg\.?\s+rating\b.*"),
+    "rating_widget": _rule(rf"\d+(?:[.,]\d+)?\s+{_any(_WORDS.rating_labels, _ANY_SPACE)}\b.*"),
     # Weather banners ("14.1 C", "-3°F").
     "weather_banner": _rule(r"[-+]?\d{1,3}(?:[.,]\d+)?\s*°?\s*[CF]"),
     # Breadcrumbs glued to "Home" by the scraper ("HomeChinaChina, Russia ...");
     # case-sensitive, so "Homeland ..." is not one.
-    "glued_breadcrumb": _rule(r"Home(?=[A-Z0-9]).*", flags=0),
+    "glued_breadcrumb": _rule(rf"{_any(_WORDS.breadcrumb_roots)}(?=[A-Z0-9]).*", flags=0),
     # Breadcrumbs with separators ("Home > World > Asia").
     "breadcrumb": _rule(
-        r"home\s*[›»>|/].*|[^.!?›»>|/]{1,60}(?:\s[›»>|/]\s[^.!?›»>|/]{1,60}){2,}"
+        rf"{_any(_WORDS.breadcrumb_roots)}\s*[›»>|/].*"
+        r"|[^.!?›»>|/]{1,60}(?:\s[›»>|/]\s[^.!?›»>|/]{1,60}){2,}"
     ),
     # Share buttons, ads and newsletter prompts.
     "share_or_ad": _rule(
-        r"(?:share(?: this(?: article| story| post)?| on \w+)?|tweet|print"
-        r"|email|advertisement|sponsored(?: content)?|subscribe(?: now)?"
-        r"|follow us(?: on \w+)?|sign up for (?:our|the) newsletter)\s*:?"
+        rf"(?:{words_pattern(_WORDS.share_prompts)}|{_any(_WORDS.share_on_site)} \w+)\s*:?"
     ),
     # Copyright footers.
     "copyright": _rule(
-        r"(?:©|\(c\)|copyright\s+(?:©|\(c\)|\d{4})).*|.*\ball rights reserved\.?"
+        rf"(?:©|\(c\)|{_any(_WORDS.copyright_words)}\s+(?:©|\(c\)|\d{{4}})).*"
+        rf"|.*\b{_any(_WORDS.rights_reserved)}\.?"
     ),
     # Separators and decoration ("* * *", "----") carry no words.
     "no_words": _rule(r"[^\w]*"),
@@ -111,39 +122,39 @@ FURNITURE_RULES: dict[str, re.Pattern[str]] = {
 
 # Headers that open a list of teasers for other articles.
 RELATED_HEADER = _rule(
-    r"(?:(?:related|latest|more|recent|popular|trending|recommended|similar|top)"
-    r"\s+(?:stories|posts|articles|news|reads)"
-    r"|you (?:may|might) also like|read (?:more|next|also)|also read"
-    r"|more from [^.!?:]{1,40})\s*:?"
+    rf"(?:{_any(_WORDS.related_adjectives)}\s+{_any(_WORDS.related_nouns)}"
+    rf"|{words_pattern(_WORDS.related_phrases)}"
+    rf"|{_any(_WORDS.related_from)} [^.!?:]{{1,40}})\s*:?"
 )
 
 # --- Metadata: lines whose value is kept as metadata, not content. --------
 
-_MONTH = (
-    r"(?P<{0}>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?"
-    r"|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
+_MONTH = f"(?P<{{0}}>{words_pattern(_CALENDAR.month_forms)})"
+_ORDINAL = _any(_CALENDAR.ordinal_suffixes)
+_TIME_MARKER = "|".join(r"\.?".join(map(re.escape, marker)) + r"\.?" for marker in _WORDS.time_markers)
 # A line that is only a date, optionally with a weekday, a label and a time.
 DATE_BANNER = _rule(
-    r"(?:(?:published|posted|updated|last updated|date)(?: on)?\s*:?\s*)?"
-    r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
+    rf"(?:{_any(_WORDS.date_labels)}(?: {_any(_WORDS.date_label_particles)})?\s*:?\s*)?"
+    rf"(?:{_any(_WORDS.banner_weekdays)}(?:{re.escape(_WORDS.banner_weekday_ending)})?\.?,?\s+)?"
     r"(?:"
     + _MONTH.format("m1")
-    + r"\.?\s+(?P<d1>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y1>\d{4})"
-    r"|(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    + rf"\.?\s+(?P<d1>\d{{1,2}}){_ORDINAL}?,?\s+(?P<y1>\d{{4}})"
+    rf"|(?P<d2>\d{{1,2}}){_ORDINAL}?\s+(?:{_any(_WORDS.day_month_joiners)}\s+)?"
     + _MONTH.format("m2")
     + r"\.?,?\s+(?P<y2>\d{4})"
     r"|(?P<y3>\d{4})-(?P<n3>\d{1,2})-(?P<d3>\d{1,2})"
     r")"
-    r"(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*[a-z]{2,4})?)?"
+    rf"(?:,?\s*(?:{_any(_WORDS.time_prepositions)}\s+)?\d{{1,2}}[:.]\d{{2}}"
+    rf"(?:\s*(?:{_TIME_MARKER}))?(?:\s*[a-z]{{2,4}})?)?"
 )
 # "Source: X" credits the outlet; it is metadata, not article text.
-SOURCE_LINE = _rule(r"source\s*:\s*(?P<value>.{1,80})")
+SOURCE_LINE = _rule(rf"{_any(_WORDS.source_labels)}\s*:\s*(?P<value>.{{1,80}})")
 # "By: Name" / "Author: Name" bylines, anywhere.
-BYLINE_LABELLED = _rule(r"(?:written by|by|author)\s*:\s*(?P<value>.{1,80})")
+BYLINE_LABELLED = _rule(rf"{_any(_WORDS.byline_labels)}\s*:\s*(?P<value>.{{1,80}})")
 # "By Name Surname" without a colon, trusted only in the header.
 BYLINE_BARE = _rule(
-    r"By\s+(?P<value>[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|de|van|von)){0,5})",
+    rf"{_any(_WORDS.bare_byline_marks)}\s+(?P<value>[A-Z][\w.'’-]*"
+    rf"(?:\s+(?:[A-Z][\w.'’-]*|{words_pattern(_WORDS.byline_name_joiners)})){{0,5}})",
     flags=0,
 )
 MAX_META_WORDS = 8
@@ -310,17 +321,11 @@ def _date_banner(text: str) -> str | None:
             day = dt.date(int(parts["y3"]), int(parts["n3"]), int(parts["d3"]))
         else:
             year = int(parts["y1"] or parts["y2"])
-            month = _month_number(parts["m1"] or parts["m2"])
+            month = _CALENDAR.month_number(parts["m1"] or parts["m2"])
             day = dt.date(year, month, int(parts["d1"] or parts["d2"]))
     except ValueError:
         return None  # "February 30, 2024" is not a date; keep the line as text
     return day.isoformat()
-
-
-def _month_number(name: str) -> int:
-    """1-12 for an English month name or its abbreviation."""
-    months = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-    return months.index(name[:3].lower()) + 1
 
 
 def _meta_value(rule: re.Pattern[str], text: str) -> str | None:

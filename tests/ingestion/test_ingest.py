@@ -17,7 +17,7 @@ import pytest
 from conftest import EXTRA_DOC, TINY_DOCS, copy_docs, doc_id, settings_for
 
 from rag.index import store
-from rag.ingest.indexer import ingest
+from rag.ingestion.indexer import ingest
 
 UNCHANGED, CHANGED, REMOVED = (doc_id(n) for n in TINY_DOCS)
 ADDED = doc_id(EXTRA_DOC)
@@ -175,7 +175,7 @@ from pathlib import Path
 point, index_dir, collection = sys.argv[1:4]
 import faiss
 from rag.core.settings import Settings
-from rag.ingest.indexer import ingest
+from rag.ingestion.indexer import ingest
 
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
@@ -259,7 +259,7 @@ def test_ingest_killed_mid_write_leaves_previous_index_live(index_copy, embedder
 HOLD_LOCK_DRIVER = """
 import sys
 from pathlib import Path
-import rag.ingest.indexer as ingest_module
+import rag.ingestion.indexer as ingest_module
 from rag.core.settings import Settings
 
 real_load_folder = ingest_module.load_folder
