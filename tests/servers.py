@@ -63,6 +63,29 @@ class Server:
         return self.log.read_text(errors="replace")[-chars:]
 
 
+def start_app(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`python app.py ARGS` run to its end under an empty config: for start-up failures."""
+    config = tmp_path / "empty.toml"
+    config.write_text("", encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *args],
+        cwd=tmp_path,
+        env=clean_env(config, **env),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    """The one `error:` line of a run that failed as a user error (exit 2, no traceback)."""
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
 @contextmanager
 def running(cmd: list[str], env: dict[str, str], cwd: Path, port: int, ready_path: str, log: Path,
             name: str, headers: dict[str, str] | None = None) -> Iterator[Server]:

@@ -17,9 +17,9 @@ def test_the_exports_are_the_real_objects():
     from rag.eval.evaluation import evaluate
     from rag.ingestion.indexer import ingest
 
-    assert (rag.Pipeline, rag.Settings, rag.load_settings, rag.RagError, rag.ingestion, rag.evaluate) == (
+    assert (rag.Pipeline, rag.Settings, rag.load_settings, rag.RagError, rag.ingest, rag.evaluate) == (
         Pipeline, Settings, load_settings, RagError, ingest, evaluate)
-    assert callable(rag.ingestion) and callable(rag.evaluate)
+    assert callable(rag.ingest) and callable(rag.evaluate)
     assert set(rag.__all__) <= set(dir(rag))
 
 

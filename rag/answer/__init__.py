@@ -1,0 +1,1 @@
+"""A question to a cited answer: retrieve, select evidence, prompt, generate, extract, ground."""

@@ -1,0 +1,1 @@
+"""What every stage shares: settings, records, the JSON contract, errors, the language profile."""

@@ -1,0 +1,1 @@
+"""Scoring against gold QA sets: gold files, metrics, evaluation runs, the `rag eval` session, reports."""

@@ -1,0 +1,1 @@
+"""Files to sections to chunks: loading, boilerplate removal, sentences, chunking, `ingest()`."""

@@ -1,0 +1,1 @@
+"""The doors: the `rag` CLI, the web UI, the HTTP API, and what they share (start-up, chat turns)."""

@@ -134,7 +134,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # the port was taken between the check and the bind
-        print(f"error: cannot start the server on {host}:{port}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        print(f"error: cannot start the server on {host}:{port}: {first_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -1,0 +1,1 @@
+"""Answer models behind one interface (`base.AnswerModel`): llama.cpp in process, or a chat server."""
