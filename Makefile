@@ -9,7 +9,7 @@ QUESTION ?= When did Chinese troops arrive in Belarus?
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run ask browser test test-fast ingest lint clean bench bench-scale bench-llamaindex-venv
+.PHONY: install run ask browser pgmanual eval-all test test-fast ingest lint clean bench bench-scale bench-llamaindex-venv
 
 # torch first and pinned: its CPU wheel; a bare requirement would pull a multi-GB CUDA build.
 # llama-cpp-python compiles from source (~5 min once; pip's wheel cache makes it fast after);
@@ -41,8 +41,37 @@ browser:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
 
-test: install browser
+# The technical-manual collection (data/pgmanual/README.md): the pages listed in
+# data/pgmanual/pages.txt, copied from Debian's postgresql-doc-15 into data/pgmanual/corpus/
+# (git-ignored) with the collection's collection.toml. Redone only when the list, the toml or
+# this Makefile changes, or the copy is incomplete.
+PG_HTML   ?= /usr/share/doc/postgresql-doc-15/html
+PG_PAGES  := data/pgmanual/pages.txt
+PG_CORPUS := data/pgmanual/corpus
+
+$(PG_CORPUS)/.copied: $(PG_PAGES) data/pgmanual/collection.toml Makefile
+	@if [ ! -d $(PG_HTML) ]; then \
+		$(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-doc-15; \
+	fi
+	rm -rf $(PG_CORPUS)
+	mkdir -p $(PG_CORPUS)
+	grep -v -e '^#' -e '^[[:space:]]*$$' $(PG_PAGES) | (cd $(PG_HTML) && xargs cp -t $(CURDIR)/$(PG_CORPUS))
+	cp data/pgmanual/collection.toml $(PG_CORPUS)/
+	touch $@
+
+pgmanual: $(PG_CORPUS)/.copied
+	@n=$$(grep -c -v -e '^#' -e '^[[:space:]]*$$' $(PG_PAGES)); \
+	if [ "$$(ls $(PG_CORPUS) | wc -l)" != "$$((n + 1))" ]; then \
+		rm -f $(PG_CORPUS)/.copied && $(MAKE) --no-print-directory $(PG_CORPUS)/.copied; \
+	fi
+
+test: install browser pgmanual
 	$(BIN)/python -m pytest
+
+# Every development collection (eval/suite.toml), a row each, each against its own gate baseline.
+eval-all: install pgmanual
+	$(BIN)/rag eval --suite eval/suite.toml
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"

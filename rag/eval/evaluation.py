@@ -39,6 +39,7 @@ MIN_DEPTH = 10
 GATED: dict[str, float] = {
     "retrieval.hit@5": 0.03,
     "answers.accuracy": 0.05,
+    "answers.f1": 0.05,
     "answers.abstention": 0.10,
     "citations.precision": 0.05,
 }

@@ -24,7 +24,7 @@ from typing import Any
 
 from rag.core.errors import GoldError
 
-KINDS = ("fact", "date", "number", "list", "multi-hop", "unanswerable")
+KINDS = ("fact", "date", "number", "list", "multi-hop", "span", "unanswerable")
 MATCHES = ("any", "all")
 REQUIRED = ("question", "answers", "answerable")
 

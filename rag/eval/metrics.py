@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import math
 import re
+import string
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from difflib import SequenceMatcher
 from typing import Any
 
 MAX_ANSWER_WORDS = 60
 DEFAULT_K = 5
 HIT_KS = (1, 3, 5, 10)
+# A quote this long may straddle two chunks: a passage holding most of it, as one run of words, holds it.
+LONG_QUOTE_WORDS = 12
+LONG_QUOTE_SHARE = 0.6
 
 # ---------------------------------------------------------------- text normalisation
 
@@ -46,6 +52,19 @@ def contains(passage: str, quote: str) -> bool:
     """Whether the normalised quote is a substring of the normalised passage."""
     needle = normalize(quote)
     return bool(needle) and needle in normalize(passage)
+
+
+def holds_quote(passage: str, quote: str) -> bool:
+    """Whether the passage holds the evidence quote: all of it, or, for a quote of
+    LONG_QUOTE_WORDS words or more, a run of at least LONG_QUOTE_SHARE of its words."""
+    if contains(passage, quote):
+        return True
+    needle = normalize(quote).split()
+    if len(needle) < LONG_QUOTE_WORDS:
+        return False
+    words = normalize(passage).split()
+    run = SequenceMatcher(None, words, needle, autojunk=False).find_longest_match(0, len(words), 0, len(needle))
+    return run.size >= math.ceil(LONG_QUOTE_SHARE * len(needle))
 
 
 def contains_words(text: str, phrase: str) -> bool:
@@ -83,12 +102,7 @@ def _quotes(gold: Any) -> tuple[str, ...]:
 
 def quote_ranks(gold: Any, passages: Sequence[str]) -> list[int | None]:
     """For each evidence quote, the 1-based rank of the first passage containing it (None: not retrieved)."""
-    normalized = [normalize(p) for p in passages]
-    ranks: list[int | None] = []
-    for quote in _quotes(gold):
-        needle = normalize(quote)
-        ranks.append(next((i for i, p in enumerate(normalized, 1) if needle and needle in p), None))
-    return ranks
+    return [next((i for i, p in enumerate(passages, 1) if holds_quote(p, quote)), None) for quote in _quotes(gold)]
 
 
 def evidence_rank(gold: Any, passages: Sequence[str]) -> int | None:
@@ -160,7 +174,7 @@ def answer_correct(gold: Any, answer: str) -> bool:
 
 def citation_relevant(gold: Any, passage: str) -> bool:
     """A cited passage is relevant if it holds an evidence quote or a gold answer string (word boundary)."""
-    if any(contains(passage, q) for q in _quotes(gold)):
+    if any(holds_quote(passage, q) for q in _quotes(gold)):
         return True
     return any(contains_words(passage, a) for a in getattr(gold, "answers", ()))
 
@@ -170,7 +184,44 @@ def cites_evidence(gold: Any, cited: Sequence[str]) -> bool | None:
     quotes = _quotes(gold)
     if not quotes:
         return None
-    return any(contains(p, q) for p in cited for q in quotes)
+    return any(holds_quote(p, q) for p in cited for q in quotes)
+
+
+# ---------------------------------------------------------------- span answers (SQuAD's definitions)
+
+_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
+_PUNCTUATION = str.maketrans("", "", string.punctuation)
+
+
+def span_tokens(text: str) -> list[str]:
+    """SQuAD's answer normalisation, citation markers removed first: lower case,
+    punctuation and the articles a/an/the dropped, split on whitespace."""
+    text = strip_markers(text).lower().translate(_PUNCTUATION)
+    return _ARTICLES.sub(" ", text).split()
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    """SQuAD's token F1 of one prediction against one gold answer."""
+    pred, ref = span_tokens(prediction), span_tokens(gold)
+    if not pred or not ref:
+        return float(pred == ref)
+    common = sum((Counter(pred) & Counter(ref)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(pred), common / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def span_f1(gold: Any, answer: str) -> float | None:
+    """The best token F1 over the gold answers; None for an item without any."""
+    answers = tuple(getattr(gold, "answers", ()))
+    return max(token_f1(answer, a) for a in answers) if answers else None
+
+
+def exact_match(gold: Any, answer: str) -> bool | None:
+    """Whether the normalised answer equals a normalised gold answer; None without gold answers."""
+    answers = tuple(getattr(gold, "answers", ()))
+    return any(span_tokens(answer) == span_tokens(a) for a in answers) if answers else None
 
 
 # ---------------------------------------------------------------- one question's outcome
@@ -191,6 +242,8 @@ class Outcome:
     cites_evidence: bool | None = None  # None: abstained, unanswerable, or no evidence
     words: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    f1: float | None = None  # span F1 of the answer (0.0 when abstained); None for unanswerable items
+    exact: bool | None = None  # exact match, likewise
 
     @property
     def evidence_rank(self) -> int | None:
@@ -229,6 +282,8 @@ def score_question(
         answerable=answerable,
         abstained=bool(abstained),
         correct=(not abstained and answer_correct(gold, answer)) if answerable else None,
+        f1=(0.0 if abstained else span_f1(gold, answer)) if answerable else None,
+        exact=(False if abstained else exact_match(gold, answer)) if answerable else None,
         quote_ranks=quote_ranks(gold, retrieved) if answerable else [],
         n_citations=len(cited) if answered else 0,
         n_relevant_citations=relevant,
@@ -273,13 +328,16 @@ def retrieval_metrics(outcomes: Sequence[Outcome], ks: Sequence[int] = HIT_KS, k
 
 
 def answer_metrics(outcomes: Sequence[Outcome]) -> dict:
-    """accuracy and false abstention over answerable items; abstention over unanswerable ones."""
+    """accuracy, span F1, exact match and false abstention over answerable items; abstention over
+    unanswerable ones."""
     answerable = [o for o in outcomes if o.answerable]
     unanswerable = [o for o in outcomes if not o.answerable]
     return {
         "n_answerable": len(answerable),
         "n_unanswerable": len(unanswerable),
         "accuracy": mean(bool(o.correct) for o in answerable),
+        "f1": mean(o.f1 for o in answerable),
+        "exact_match": mean(o.exact for o in answerable),
         "abstention": mean(o.abstained for o in unanswerable),
         "false_abstention": mean(o.abstained for o in answerable),
     }

@@ -24,6 +24,8 @@ SUMMARY_ROWS = (
     ("nDCG@5", "retrieval.ndcg@5"),
     ("answers", None),
     ("accuracy", "answers.accuracy"),
+    ("span F1", "answers.f1"),
+    ("exact match", "answers.exact_match"),
     ("abstention (unanswerable)", "answers.abstention"),
     ("false abstention (answerable)", "answers.false_abstention"),
     ("citations", None),
@@ -139,6 +141,54 @@ def print_gate(result: GateResult, console: Console, err: Console) -> None:
         console.print("[green]quality gate passed[/green]")
     for failure in result.failures:
         err.print(f"[red]quality gate failed:[/red] {failure}")
+
+
+# ---------------------------------------------------------------- suites: a row per collection
+
+# (column, dotted metric) of the suite table, after the collection's name and question count
+SUITE_COLUMNS = (
+    ("hit@5", "retrieval.hit@5"),
+    ("MRR", "retrieval.mrr"),
+    ("accuracy", "answers.accuracy"),
+    ("span F1", "answers.f1"),
+    ("EM", "answers.exact_match"),
+    ("abstention", "answers.abstention"),
+    ("false abst.", "answers.false_abstention"),
+    ("cit. prec.", "citations.precision"),
+    ("p50 ms", "latency.total.p50"),
+)
+
+
+def suite_rows(results: list[tuple[str, EvalRun, GateResult | None]]) -> list[list[str]]:
+    """One row of cells per collection: name, questions, SUITE_COLUMNS, gate."""
+    rows = []
+    for name, run, gate in results:
+        mode = gate.mode if gate is not None else next(iter(run.modes))
+        metrics = run.modes[mode].metrics
+        cells = [fmt(M.lookup(metrics, dotted), ms=dotted.startswith("latency")) for _, dotted in SUITE_COLUMNS]
+        verdict = "–" if gate is None else ("passed" if gate.passed else "FAILED")
+        rows.append([name, str(len(run.items)), *cells, verdict])
+    return rows
+
+
+def suite_headers() -> list[str]:
+    return ["collection", "n", *(label for label, _ in SUITE_COLUMNS), "gate"]
+
+
+def print_suite(results: list[tuple[str, EvalRun, GateResult | None]], console: Console) -> None:
+    table = Table(title="development collections", title_justify="left")
+    for i, header in enumerate(suite_headers()):
+        table.add_column(header, justify="left" if i == 0 else "right")
+    for row in suite_rows(results):
+        table.add_row(*row)
+    console.print(table, width=max(console.width, 140))  # a row per collection, never squeezed in a pipe
+
+
+def suite_markdown(results: list[tuple[str, EvalRun, GateResult | None]]) -> str:
+    headers = suite_headers()
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(row) + " |" for row in suite_rows(results)]
+    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------- files

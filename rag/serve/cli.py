@@ -267,8 +267,20 @@ def eval_command(
         None, "--write-baseline", help="Write this run's metrics as a gate baseline (e.g. eval/baseline.json)."
     ),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Evaluate only the first N questions."),
+    suite: Path | None = typer.Option(
+        None, "--suite", help="Evaluate every collection of this suite file (eval/suite.toml), one row each."
+    ),
 ) -> None:
     """Score the pipeline against a gold QA set: retrieval, answers, citations, latency."""
+    if suite is not None:
+        alone = {"--gold": gold, "--collection": collection, "--retriever": retriever, "--predictions": predictions,
+                 "--check": check, "--write-baseline": write_baseline}
+        with _errors():
+            given = [flag for flag, value in alone.items() if value is not None]
+            if given:
+                raise ConfigError(f"--suite takes each collection's own settings; drop {given[0]}")
+            _eval_suite(ctx.obj, suite, report_dir, limit)
+        return
     with _errors():
         from rag.eval.report import print_gate, print_tables
         from rag.eval.session import EvalRequest, run_session
@@ -285,6 +297,28 @@ def eval_command(
             print_gate(result.gate, out, err)
             if not result.gate.passed:
                 raise typer.Exit(3)
+
+
+def _eval_suite(settings: Settings, suite: Path, report_dir: Path, limit: int | None) -> None:
+    """`rag eval --suite`: each collection in turn, then one table; exit 3 when a collection's gate fails."""
+    from rag.eval.report import print_gate, print_suite, suite_markdown
+    from rag.eval.suite import load_suite, run_suite
+
+    entries = load_suite(suite)
+    chosen = settings.index_dir if settings.index_dir != Settings().index_dir else None  # --index-dir & co.
+    results = run_suite(settings, entries, report_dir, index_root=chosen, limit=limit,
+                        progress=lambda entry: _eval_progress())
+    rows = [(r.entry.name, r.result.run, r.result.gate) for r in results]
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "suite.md").write_text(suite_markdown(rows), encoding="utf-8")
+    print_suite(rows, out)
+    for r in results:
+        if r.result.gate is not None and not r.passed:
+            err.print(f"[red]{escape(r.entry.name)}:[/red]")
+            print_gate(r.result.gate, out, err)
+    out.print(f"[dim]wrote {escape(str(report_dir / 'suite.md'))} and a report folder per collection[/dim]")
+    if not all(r.passed for r in results):
+        raise typer.Exit(3)
 
 
 def _eval_progress():

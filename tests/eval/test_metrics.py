@@ -224,3 +224,65 @@ def test_aggregate_and_lookup():
     assert M.lookup(agg, "retrieval.hit@5") == 1.0
     assert M.lookup(agg, "answers.accuracy") == 1.0
     assert M.lookup(agg, "no.such") is None
+
+
+# ---------------------------------------------------------------- span answers (SQuAD F1 / EM) and long quotes
+
+
+def test_span_tokens_follow_squad_normalisation_without_markers():
+    assert M.span_tokens("The enveloped, non-segmented RNA viruses [1][2]") == ["enveloped", "nonsegmented", "rna", "viruses"]
+    assert M.span_tokens("an apple a day") == ["apple", "day"]
+    assert M.span_tokens("") == []
+
+
+def test_token_f1_by_hand():
+    # prediction 4 tokens, gold 4 tokens, 3 shared: precision 3/4, recall 3/4, F1 0.75
+    assert M.token_f1("enveloped positive-strand RNA viruses", "enveloped positive-sense RNA viruses") == 0.75
+    assert M.token_f1("June 6 [1]", "June 6") == 1.0
+    assert M.token_f1("nothing shared", "June 6") == 0.0
+    # a longer answer that holds the gold: precision 2/5, recall 1 -> F1 = 2*0.4/(1.4)
+    assert math.isclose(M.token_f1("on June 6 they arrived", "June 6"), 0.8 / 1.4)
+
+
+def test_span_f1_and_exact_match_take_the_best_gold_answer():
+    gold = item(answers=("11 days", "eleven days"))
+    assert M.span_f1(gold, "eleven days [1]") == 1.0 and M.exact_match(gold, "eleven days [1]") is True
+    assert M.span_f1(gold, "11") == 2 * (1 * 0.5) / 1.5 and M.exact_match(gold, "11") is False
+    unanswerable = item(answers=(), quotes=(), answerable=False)
+    assert M.span_f1(unanswerable, "x") is None and M.exact_match(unanswerable, "x") is None
+
+
+def test_outcome_scores_f1_zero_when_abstained_and_none_when_unanswerable():
+    answered = M.score_question(item(), ["beginning on July 8"], "July 8 [1]", False, ["beginning on July 8"])
+    abstained = M.score_question(item(), ["beginning on July 8"], "The documents do not say.", True, [])
+    unanswerable = M.score_question(item(answers=(), quotes=(), answerable=False), [], "x", True, [])
+    assert (answered.f1, answered.exact) == (1.0, True)
+    assert (abstained.f1, abstained.exact) == (0.0, False)
+    assert (unanswerable.f1, unanswerable.exact) == (None, None)
+    metrics = M.answer_metrics([answered, abstained, unanswerable])
+    assert metrics["f1"] == 0.5 and metrics["exact_match"] == 0.5
+
+
+LONG_QUOTE = ("the virus binds to the receptor on the surface of the host cell and then "
+              "fuses its envelope with the cell membrane to release its genome")  # 26 words
+
+
+def test_a_passage_holding_most_of_a_long_quote_holds_it():
+    words = LONG_QUOTE.split()
+    head = " ".join(words[:17])  # 17 of 26 words, one run: 0.65 >= 0.6
+    assert M.holds_quote(f"Earlier text. {head}", LONG_QUOTE)
+    assert not M.holds_quote(" ".join(words[:15]), LONG_QUOTE)  # 15 of 26 = 0.58
+    scattered = " ".join(words[:9]) + " and so on " + " ".join(words[9:18])  # two runs of 9: no run is most
+    assert not M.holds_quote(scattered, LONG_QUOTE)
+
+
+def test_short_quotes_must_be_held_whole():
+    assert M.holds_quote("beginning on July 8, the", "beginning on July 8")
+    assert not M.holds_quote("beginning on July", "beginning on July 8")
+
+
+def test_long_quote_counts_for_retrieval_and_citations():
+    gold = item(quotes=(LONG_QUOTE,), answers=("fuses its envelope",))
+    half = " ".join(LONG_QUOTE.split()[9:])  # the last 17 words, which straddle the chunk boundary
+    assert M.quote_ranks(gold, ["unrelated", half]) == [2]
+    assert M.cites_evidence(gold, [half]) is True
