@@ -104,10 +104,14 @@ def base_index(tmp_path_factory, embedder) -> BuiltIndex:
 @pytest.fixture
 def index_copy(tmp_path, base_index) -> BuiltIndex:
     """A private copy of the shared index and its collection, for tests that change them."""
-    collection = tmp_path / "collection"
-    index_dir = tmp_path / "index"
-    shutil.copytree(base_index.collection, collection)
-    shutil.copytree(base_index.index_dir, index_dir)
+    return copy_index(base_index, tmp_path)
+
+
+def copy_index(base: BuiltIndex, root: Path) -> BuiltIndex:
+    """`base`'s collection and index copied to `root`/collection and `root`/index."""
+    collection, index_dir = root / "collection", root / "index"
+    shutil.copytree(base.collection, collection)
+    shutil.copytree(base.index_dir, index_dir)
     return BuiltIndex(collection, index_dir)
 
 
@@ -199,9 +203,8 @@ def ui_server(tmp_path_factory, base_index, embedder):
     from rag.ingestion.indexer import ingest
 
     root = tmp_path_factory.mktemp("ui")
-    collection, index_dir = root / "collection", root / "index"
-    shutil.copytree(base_index.collection, collection)
-    shutil.copytree(base_index.index_dir, index_dir)
+    copied = copy_index(base_index, root)
+    collection, index_dir = copied.collection, copied.index_dir
     (collection / XSS_DOC[0]).write_text(XSS_DOC[1], encoding="utf-8")
     ingest(settings_for(index_dir, collection), collection, embedder=embedder)
     config = root / "empty.toml"

@@ -10,13 +10,13 @@ through a real `rag serve --api`.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
 import pytest
 import typer
+from conftest import copy_index
 from servers import rag_api_server
 
 from rag.answer.pipeline import check_question
@@ -243,9 +243,8 @@ def test_cli_model_server_down(rag_cli, base_index) -> None:
 @pytest.fixture(scope="module")
 def api(tmp_path_factory, base_index):
     root = tmp_path_factory.mktemp("errors-api")
-    collection, index_dir = root / "collection", root / "index"
-    shutil.copytree(base_index.collection, collection)
-    shutil.copytree(base_index.index_dir, index_dir)
+    copied = copy_index(base_index, root)
+    collection, index_dir = copied.collection, copied.index_dir
     with rag_api_server(root, index_dir, collection) as server, httpx.Client(base_url=server.url, timeout=120) as http:
         yield SimpleNamespace(http=http, collection=collection, index_dir=index_dir)
 

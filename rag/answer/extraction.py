@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from rag.answer.evidence import Passage, Sentence, ranked_sentences, stop_words, terms
 from rag.answer.grounding import same_word
-from rag.core.profile import load_profile, words_pattern
+from rag.core.profile import load_profile, words_group, words_pattern
 
 # ------------------------------------------------------------ answer types
 
@@ -31,21 +31,17 @@ _Q = load_profile().questions
 _A = load_profile().answers
 
 
-def _any(phrases: tuple[str, ...], space: str = " ") -> str:
-    """One non-capturing group of the phrases, tried in order."""
-    return f"(?:{words_pattern(phrases, space)})"
 
-
-_MONTH = _any(_CALENDAR.month_forms)
-_ORDINAL = _any(_CALENDAR.ordinal_suffixes)
+_MONTH = words_group(_CALENDAR.month_forms)
+_ORDINAL = words_group(_CALENDAR.ordinal_suffixes)
 _DAY = rf"\d{{1,2}}{_ORDINAL}?(?:\s*[-–—]\s*\d{{1,2}}{_ORDINAL}?)?"
 _YEAR = r"(?:1[89]|20)\d\d"
-_WEEKDAY = _any(_CALENDAR.weekdays)
+_WEEKDAY = words_group(_CALENDAR.weekdays)
 DATE_RE = re.compile(
-    rf"\b(?:{_MONTH}\s+{_DAY}\s*{_any(_A.date_range_words)}\s+(?:{_MONTH}\s+)?{_DAY}"  # August 30 to September 5
+    rf"\b(?:{_MONTH}\s+{_DAY}\s*{words_group(_A.date_range_words)}\s+(?:{_MONTH}\s+)?{_DAY}"  # August 30 to September 5
     rf"|{_MONTH}\.?\s+{_DAY}(?:,?\s+{_YEAR})?"  # June 6, April 16-19, March 20, 2023
     rf"|{_DAY}\s+{_MONTH}(?:\s+{_YEAR})?"  # 20 February 2022
-    rf"|{_any(_A.month_qualifiers)}?{_MONTH}\s+{_YEAR}"  # April 2022, early April 2022
+    rf"|{words_group(_A.month_qualifiers)}?{_MONTH}\s+{_YEAR}"  # April 2022, early April 2022
     rf"|{_WEEKDAY}|{_YEAR})\b"
 )
 _CALENDAR_WORD = re.compile(rf"(?:{_MONTH}|{_WEEKDAY})\.?", re.I)
@@ -53,48 +49,48 @@ _HAS_DAY = re.compile(rf"{_MONTH}\.?\s+\d|\d\s+{_MONTH}")
 _HAS_YEAR = re.compile(rf"\b{_YEAR}\b")
 _SYMBOLS = "".join(re.escape(symbol) for symbol in _A.currency_symbols)  # inside [...]
 _NUMBER = (
-    rf"(?<![\w-])(?:{_any(_A.currency_prefixes)}?[{_SYMBOLS}]\s?)?\d[\d,]*(?:\.\d+)?%?(?:-\w+)?"
-    rf"|\b{_any(_A.number_words)}\b(?:-\w+)?"
+    rf"(?<![\w-])(?:{words_group(_A.currency_prefixes)}?[{_SYMBOLS}]\s?)?\d[\d,]*(?:\.\d+)?%?(?:-\w+)?"
+    rf"|\b{words_group(_A.number_words)}\b(?:-\w+)?"
 )
-_SCALE = rf"(?:\s+{_any(_A.scale_words)})?"
+_SCALE = rf"(?:\s+{words_group(_A.scale_words)})?"
 QUANTITY_RE = re.compile(rf"(?:{_NUMBER}){_SCALE}", re.IGNORECASE)
 # Proper names: capitalised words or codes such as Y-20, S-400, HQ-22, joined by of/for/the/and/de.
 _CAP = r"(?:[A-Z][\w'’.-]*[\w]|[A-Z]|[A-Z]{1,3}-\d+\w*)"
-NAME_RE = re.compile(rf"{_CAP}(?:\s+(?:{_any(_A.name_joiners)}\s+)*{_CAP})*")
+NAME_RE = re.compile(rf"{_CAP}(?:\s+(?:{words_group(_A.name_joiners)}\s+)*{_CAP})*")
 
-_DATE_Q = re.compile(rf"^\s*{_any(_Q.date_openers)}\b|\b{_any(_Q.date_phrases)}\b", re.I)
+_DATE_Q = re.compile(rf"^\s*{words_group(_Q.date_openers)}\b|\b{words_group(_Q.date_phrases)}\b", re.I)
 _QUANTITY_Q = re.compile(
-    rf"\b{_any(_Q.quantity_phrases)}\b"
-    rf"|\b{_any(_Q.quantity_openers)}\b[^?]*?\b({words_pattern(_Q.quantity_nouns)})\b",
+    rf"\b{words_group(_Q.quantity_phrases)}\b"
+    rf"|\b{words_group(_Q.quantity_openers)}\b[^?]*?\b({words_pattern(_Q.quantity_nouns)})\b",
     re.I,
 )
-_NAME_Q = re.compile(rf"^\s*{_any(_Q.name_openers)}\b|\b{_any(_Q.name_phrases)}\b", re.I)
-_OTHER = rf"(?:{_any(_Q.other_words)}\s+)?"
-_LIST_HINT = re.compile(rf"\b{_any(_Q.list_words)}\s+{_OTHER}((?:[\w-]+\s+){{0,2}}[\w-]+)", re.I)
-_FOCUS_AFTER = re.compile(rf"\b{_any(_Q.count_phrases)}\s+((?:[\w-]+\s*){{1,4}})", re.I)
-_WHICH = re.compile(rf"\b{_any(_Q.which_words)}\s+{_OTHER}((?:[\w-]+\s*){{1,3}})", re.I)
-_AUXILIARY = re.compile(rf"\b{_any(_Q.group_ends)}\b.*", re.I | re.S)
-_PLACE_Q = re.compile(rf"\s*{_any(_Q.place_openers)}\b", re.I)
-_PERSON_Q = re.compile(rf"\s*{_any(_Q.person_openers)}\b", re.I)
+_NAME_Q = re.compile(rf"^\s*{words_group(_Q.name_openers)}\b|\b{words_group(_Q.name_phrases)}\b", re.I)
+_OTHER = rf"(?:{words_group(_Q.other_words)}\s+)?"
+_LIST_HINT = re.compile(rf"\b{words_group(_Q.list_words)}\s+{_OTHER}((?:[\w-]+\s+){{0,2}}[\w-]+)", re.I)
+_FOCUS_AFTER = re.compile(rf"\b{words_group(_Q.count_phrases)}\s+((?:[\w-]+\s*){{1,4}})", re.I)
+_WHICH = re.compile(rf"\b{words_group(_Q.which_words)}\s+{_OTHER}((?:[\w-]+\s*){{1,3}})", re.I)
+_AUXILIARY = re.compile(rf"\b{words_group(_Q.group_ends)}\b.*", re.I | re.S)
+_PLACE_Q = re.compile(rf"\s*{words_group(_Q.place_openers)}\b", re.I)
+_PERSON_Q = re.compile(rf"\s*{words_group(_Q.person_openers)}\b", re.I)
 
 
 # "tactics such as A, B, and C": the enumeration after a list marker answers "which X" questions.
 _ITEM = rf"[\w{_SYMBOLS}'’.-]+(?:\s+[\w'’.-]+){{0,4}}?"
-_LAST_ITEM = rf"[\w{_SYMBOLS}'’.-]+(?:\s+(?!{_any(_A.list_item_stops)}\b)[\w'’.-]+){{0,3}}"
-_JOINER = _any(_A.list_joiners)
+_LAST_ITEM = rf"[\w{_SYMBOLS}'’.-]+(?:\s+(?!{words_group(_A.list_item_stops)}\b)[\w'’.-]+){{0,3}}"
+_JOINER = words_group(_A.list_joiners)
 ENUMERATION_RE = re.compile(
-    rf"\b{_any(_A.list_markers)}\s+({_ITEM}(?:,\s+{_ITEM})*,?\s+{_JOINER}\s+{_LAST_ITEM})"
+    rf"\b{words_group(_A.list_markers)}\s+({_ITEM}(?:,\s+{_ITEM})*,?\s+{_JOINER}\s+{_LAST_ITEM})"
 )
 _LIST_GAP = re.compile(rf"(?:,|\s)*(?:\s{_JOINER}\s)?(?:[\s,]|\b[a-z-]+\b){{0,4}}")
 _LISTED = re.compile(rf",|\b{_JOINER}\b")
 
 
-_DAY_Q = re.compile(rf"\b{_any(_Q.day_phrases)}\b", re.I)
-_YEAR_Q = re.compile(rf"\b{_any(_Q.year_phrases)}\b", re.I)
+_DAY_Q = re.compile(rf"\b{words_group(_Q.day_phrases)}\b", re.I)
+_YEAR_Q = re.compile(rf"\b{words_group(_Q.year_phrases)}\b", re.I)
 # What a "how long / how far / how much" answer is measured in, and which questions ask for it.
 _UNITS = {
     unit.kind: re.compile(
-        (f"[{_SYMBOLS}]|" if unit.currency else "") + rf"\b{_any(unit.words)}\b", re.I
+        (f"[{_SYMBOLS}]|" if unit.currency else "") + rf"\b{words_group(unit.words)}\b", re.I
     )
     for unit in _A.units
 }
@@ -103,8 +99,8 @@ _UNIT_Q = tuple(
     (
         unit.kind,
         re.compile(
-            (rf"\b{_any((unit.lead,))}\b.*\b{_any(unit.lead_with)}|" if unit.lead else "")
-            + rf"\b{_any(unit.asked_by)}\b",
+            (rf"\b{words_group((unit.lead,))}\b.*\b{words_group(unit.lead_with)}|" if unit.lead else "")
+            + rf"\b{words_group(unit.asked_by)}\b",
             re.I,
         ),
     )
@@ -243,7 +239,7 @@ def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[in
     return spans
 
 
-_DEMONYM_BEFORE_NOUN = re.compile(rf"[A-Z][a-z]+{_any(_A.demonym_endings)}\s+[a-z]")
+_DEMONYM_BEFORE_NOUN = re.compile(rf"[A-Z][a-z]+{words_group(_A.demonym_endings)}\s+[a-z]")
 _DESIGNATION = re.compile(r"(?<![.?!:;]\s)\b[A-Z][\w-]*\s$")
 
 
@@ -292,7 +288,7 @@ def _near(text: str, start: int, end: int, wanted: set[str], window: int = 60) -
 
 
 # "in Brest", "to neighboring Lithuania", "in the Kaliningrad region"
-_PLACE_PREPOSITION = re.compile(rf"\b{_any(_A.place_prepositions)}\s+(?:[a-z][\w-]*\s+){{0,2}}$", re.I)
+_PLACE_PREPOSITION = re.compile(rf"\b{words_group(_A.place_prepositions)}\s+(?:[a-z][\w-]*\s+){{0,2}}$", re.I)
 
 
 def _adjacency(text: str, start: int, end: int, wanted: set[str]) -> float:
@@ -304,9 +300,9 @@ def _adjacency(text: str, start: int, end: int, wanted: set[str]) -> float:
     return 1 / (1 + min(distances)) if distances else 0.0
 
 
-_APPOSITION = re.compile(rf"(?:\s*,\s*{_any(_A.apposition_articles)}\b)?((?:\s+[\w'’-]+){{1,5}})")
+_APPOSITION = re.compile(rf"(?:\s*,\s*{words_group(_A.apposition_articles)}\b)?((?:\s+[\w'’-]+){{1,5}})")
 _TITLE_BEFORE = re.compile(r"((?:[a-z][\w'’-]*\s+){1,3})$")  # lower-case: "analyst", not "Air Base in"
-_COORDINATOR = re.compile(rf"\b{_any(_A.coordinators)}\b", re.I)
+_COORDINATOR = re.compile(rf"\b{words_group(_A.coordinators)}\b", re.I)
 
 
 def _beside(text: str, start: int, end: int) -> str:

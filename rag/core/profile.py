@@ -220,6 +220,11 @@ def words_pattern(phrases: Iterable[str], space: str = " ") -> str:
     return "|".join(space.join(re.escape(word) for word in phrase.split(" ")) for phrase in phrases)
 
 
+def words_group(phrases: Iterable[str], space: str = " ") -> str:
+    """`words_pattern` as one non-capturing group, to embed in a larger pattern."""
+    return f"(?:{words_pattern(phrases, space)})"
+
+
 # --- Checking the file against the dataclasses. ---------------------------
 
 

@@ -5,12 +5,11 @@ and its own quality-gate baseline:
 
     [[collection]]
     name = "news-dev"
-    collection = "data/corpus"
-    gold = "data/gold/dev.jsonl"
-    baseline = "eval/baseline.json"      # optional: gate this collection against it
+    collection = "../data/corpus"
+    gold = "../data/gold/dev.jsonl"
+    baseline = "baseline.json"           # optional: gate this collection against it
 
-Paths are relative to the suite file's folder's parent when the suite lives
-in `eval/` (the repository root), else to the suite file's folder. Each
+Paths are relative to the suite file's folder. Each
 collection is evaluated like `rag eval --collection C --gold G --check B`
 (`session.run_session`) and its reports go to `<report_dir>/<name>/`; the
 result is one row per collection, so overfitting to one of them shows.
@@ -49,11 +48,6 @@ class SuiteResult:
         return self.result.gate is None or self.result.gate.passed
 
 
-def _base_dir(path: Path) -> Path:
-    folder = path.resolve().parent
-    return folder.parent if folder.name == "eval" else folder
-
-
 def _entry(raw: object, base: Path, where: str) -> SuiteEntry:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: each [[collection]] must be a table")
@@ -68,8 +62,8 @@ def _entry(raw: object, base: Path, where: str) -> SuiteEntry:
     baseline = raw.get("baseline")
     if baseline is not None and (not isinstance(baseline, str) or not baseline.strip()):
         raise ConfigError(f"{where}: 'baseline' must be a non-empty string")
-    return SuiteEntry(raw["name"], base / raw["collection"], base / raw["gold"],
-                      base / baseline if baseline else None)
+    return SuiteEntry(raw["name"], (base / raw["collection"]).resolve(), (base / raw["gold"]).resolve(),
+                      (base / baseline).resolve() if baseline else None)
 
 
 def load_suite(path: Path) -> list[SuiteEntry]:
@@ -81,7 +75,7 @@ def load_suite(path: Path) -> list[SuiteEntry]:
     rows = data.get("collection")
     if not isinstance(rows, list) or not rows:
         raise ConfigError(f"suite {path} lists no [[collection]]")
-    base = _base_dir(Path(path))
+    base = Path(path).resolve().parent
     entries = [_entry(raw, base, f"suite {path}, collection {i}") for i, raw in enumerate(rows, 1)]
     names = [e.name for e in entries]
     if len(set(names)) != len(names):

@@ -22,7 +22,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from rag.core.profile import load_profile, words_pattern
+from rag.core.profile import load_profile, words_group, words_pattern
 
 Span = tuple[int, int]
 
@@ -73,10 +73,6 @@ _WORDS = load_profile().boilerplate
 _CALENDAR = load_profile().calendar
 
 
-def _any(phrases: tuple[str, ...], space: str = " ") -> str:
-    """One non-capturing group of the phrases, tried in order."""
-    return f"(?:{words_pattern(phrases, space)})"
-
 
 _ANY_SPACE = r"\s+"
 
@@ -84,37 +80,37 @@ _ANY_SPACE = r"\s+"
 FURNITURE_RULES: dict[str, re.Pattern[str]] = {
     # Comment forms follow the article; they are not part of it.
     "comment_prompt": _rule(
-        rf"(?:{words_pattern(_WORDS.comment_prompts)}|\d+ {_any(_WORDS.comment_counts)})\s*:?"
+        rf"(?:{words_pattern(_WORDS.comment_prompts)}|\d+ {words_group(_WORDS.comment_counts)})\s*:?"
     ),
     # The comment form's privacy notice.
-    "comment_notice": _rule(rf"{_any(_WORDS.comment_notices)}\b.*"),
+    "comment_notice": _rule(rf"{words_group(_WORDS.comment_notices)}\b.*"),
     # In-page navigation anchors of site builders.
     "page_anchor": _rule(words_pattern(_WORDS.page_anchors)),
     # View counters ("Views: 6", "1,204 views").
     "view_counter": _rule(
-        rf"{_any(_WORDS.counter_labels)}\s*:\s*\d[\d,.]*\s*[km]?"
-        rf"|\d[\d,.]*\s*[km]?\s+{_any(_WORDS.counter_nouns)}"
+        rf"{words_group(_WORDS.counter_labels)}\s*:\s*\d[\d,.]*\s*[km]?"
+        rf"|\d[\d,.]*\s*[km]?\s+{words_group(_WORDS.counter_nouns)}"
     ),
     # Star-rating widgets ("0.00 avg. rating (0% score) - 0 votes").
-    "rating_widget": _rule(rf"\d+(?:[.,]\d+)?\s+{_any(_WORDS.rating_labels, _ANY_SPACE)}\b.*"),
+    "rating_widget": _rule(rf"\d+(?:[.,]\d+)?\s+{words_group(_WORDS.rating_labels, _ANY_SPACE)}\b.*"),
     # Weather banners ("14.1 C", "-3°F").
     "weather_banner": _rule(r"[-+]?\d{1,3}(?:[.,]\d+)?\s*°?\s*[CF]"),
     # Breadcrumbs glued to "Home" by the scraper ("HomeChinaChina, Russia ...");
     # case-sensitive, so "Homeland ..." is not one.
-    "glued_breadcrumb": _rule(rf"{_any(_WORDS.breadcrumb_roots)}(?=[A-Z0-9]).*", flags=0),
+    "glued_breadcrumb": _rule(rf"{words_group(_WORDS.breadcrumb_roots)}(?=[A-Z0-9]).*", flags=0),
     # Breadcrumbs with separators ("Home > World > Asia").
     "breadcrumb": _rule(
-        rf"{_any(_WORDS.breadcrumb_roots)}\s*[›»>|/].*"
+        rf"{words_group(_WORDS.breadcrumb_roots)}\s*[›»>|/].*"
         r"|[^.!?›»>|/]{1,60}(?:\s[›»>|/]\s[^.!?›»>|/]{1,60}){2,}"
     ),
     # Share buttons, ads and newsletter prompts.
     "share_or_ad": _rule(
-        rf"(?:{words_pattern(_WORDS.share_prompts)}|{_any(_WORDS.share_on_site)} \w+)\s*:?"
+        rf"(?:{words_pattern(_WORDS.share_prompts)}|{words_group(_WORDS.share_on_site)} \w+)\s*:?"
     ),
     # Copyright footers.
     "copyright": _rule(
-        rf"(?:©|\(c\)|{_any(_WORDS.copyright_words)}\s+(?:©|\(c\)|\d{{4}})).*"
-        rf"|.*\b{_any(_WORDS.rights_reserved)}\.?"
+        rf"(?:©|\(c\)|{words_group(_WORDS.copyright_words)}\s+(?:©|\(c\)|\d{{4}})).*"
+        rf"|.*\b{words_group(_WORDS.rights_reserved)}\.?"
     ),
     # Separators and decoration ("* * *", "----") carry no words.
     "no_words": _rule(r"[^\w]*"),
@@ -122,38 +118,38 @@ FURNITURE_RULES: dict[str, re.Pattern[str]] = {
 
 # Headers that open a list of teasers for other articles.
 RELATED_HEADER = _rule(
-    rf"(?:{_any(_WORDS.related_adjectives)}\s+{_any(_WORDS.related_nouns)}"
+    rf"(?:{words_group(_WORDS.related_adjectives)}\s+{words_group(_WORDS.related_nouns)}"
     rf"|{words_pattern(_WORDS.related_phrases)}"
-    rf"|{_any(_WORDS.related_from)} [^.!?:]{{1,40}})\s*:?"
+    rf"|{words_group(_WORDS.related_from)} [^.!?:]{{1,40}})\s*:?"
 )
 
 # --- Metadata: lines whose value is kept as metadata, not content. --------
 
 _MONTH = f"(?P<{{0}}>{words_pattern(_CALENDAR.month_forms)})"
-_ORDINAL = _any(_CALENDAR.ordinal_suffixes)
+_ORDINAL = words_group(_CALENDAR.ordinal_suffixes)
 _TIME_MARKER = "|".join(r"\.?".join(map(re.escape, marker)) + r"\.?" for marker in _WORDS.time_markers)
 # A line that is only a date, optionally with a weekday, a label and a time.
 DATE_BANNER = _rule(
-    rf"(?:{_any(_WORDS.date_labels)}(?: {_any(_WORDS.date_label_particles)})?\s*:?\s*)?"
-    rf"(?:{_any(_WORDS.banner_weekdays)}(?:{re.escape(_WORDS.banner_weekday_ending)})?\.?,?\s+)?"
+    rf"(?:{words_group(_WORDS.date_labels)}(?: {words_group(_WORDS.date_label_particles)})?\s*:?\s*)?"
+    rf"(?:{words_group(_WORDS.banner_weekdays)}(?:{re.escape(_WORDS.banner_weekday_ending)})?\.?,?\s+)?"
     r"(?:"
     + _MONTH.format("m1")
     + rf"\.?\s+(?P<d1>\d{{1,2}}){_ORDINAL}?,?\s+(?P<y1>\d{{4}})"
-    rf"|(?P<d2>\d{{1,2}}){_ORDINAL}?\s+(?:{_any(_WORDS.day_month_joiners)}\s+)?"
+    rf"|(?P<d2>\d{{1,2}}){_ORDINAL}?\s+(?:{words_group(_WORDS.day_month_joiners)}\s+)?"
     + _MONTH.format("m2")
     + r"\.?,?\s+(?P<y2>\d{4})"
     r"|(?P<y3>\d{4})-(?P<n3>\d{1,2})-(?P<d3>\d{1,2})"
     r")"
-    rf"(?:,?\s*(?:{_any(_WORDS.time_prepositions)}\s+)?\d{{1,2}}[:.]\d{{2}}"
+    rf"(?:,?\s*(?:{words_group(_WORDS.time_prepositions)}\s+)?\d{{1,2}}[:.]\d{{2}}"
     rf"(?:\s*(?:{_TIME_MARKER}))?(?:\s*[a-z]{{2,4}})?)?"
 )
 # "Source: X" credits the outlet; it is metadata, not article text.
-SOURCE_LINE = _rule(rf"{_any(_WORDS.source_labels)}\s*:\s*(?P<value>.{{1,80}})")
+SOURCE_LINE = _rule(rf"{words_group(_WORDS.source_labels)}\s*:\s*(?P<value>.{{1,80}})")
 # "By: Name" / "Author: Name" bylines, anywhere.
-BYLINE_LABELLED = _rule(rf"{_any(_WORDS.byline_labels)}\s*:\s*(?P<value>.{{1,80}})")
+BYLINE_LABELLED = _rule(rf"{words_group(_WORDS.byline_labels)}\s*:\s*(?P<value>.{{1,80}})")
 # "By Name Surname" without a colon, trusted only in the header.
 BYLINE_BARE = _rule(
-    rf"{_any(_WORDS.bare_byline_marks)}\s+(?P<value>[A-Z][\w.'’-]*"
+    rf"{words_group(_WORDS.bare_byline_marks)}\s+(?P<value>[A-Z][\w.'’-]*"
     rf"(?:\s+(?:[A-Z][\w.'’-]*|{words_pattern(_WORDS.byline_name_joiners)})){{0,5}})",
     flags=0,
 )

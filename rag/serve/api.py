@@ -159,11 +159,7 @@ class RagService:
 
                 if self._rewrite_template is None:
                     self._rewrite_template = load_template(settings.prompts_dir, "rewrite")
-                rewriter = Rewriter(
-                    pipeline.generator_for(settings),
-                    self._rewrite_template,
-                    description=pipeline.collection_info.description,
-                )
+                rewriter = Rewriter.for_pipeline(pipeline, self._rewrite_template, settings)
                 rewrite = rewriter.rewrite(question, previous)
                 question = rewrite.standalone
             answer = pipeline.ask(question, on_token=on_token, **overrides)

@@ -167,11 +167,7 @@ class ChatService:
                 question = self.pipeline.check_question(question)
                 rewrite = Rewrite(question, question, "standalone")
                 if previous is not None:
-                    rewriter = Rewriter(
-                        self.pipeline.generator_for(settings),
-                        self.rewrite_template,
-                        description=self.pipeline.collection_info.description,
-                    )
+                    rewriter = Rewriter.for_pipeline(self.pipeline, self.rewrite_template, settings)
                     rewrite = rewriter.rewrite(question, previous)
                     if rewrite.rewritten:
                         events.put(Rewritten(rewrite))

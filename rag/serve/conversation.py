@@ -40,13 +40,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rag.answer.generation.base import GenerationSettings
 from rag.answer.prompting import PromptTemplate
 from rag.core.collection_info import DEFAULT_DESCRIPTION
-from rag.core.profile import load_profile, words_pattern
+from rag.core.profile import load_profile, words_group
 from rag.index.lexical import stemmer
+
+if TYPE_CHECKING:
+    from rag.answer.pipeline import Pipeline
+    from rag.core.settings import Settings
 
 MAX_WORDS = 40
 MAX_REFERENTS = 16
@@ -66,15 +70,15 @@ FUNCTION_WORDS = WH_WORDS | AUXILIARIES | QUANTIFIERS | REFERRING | PREPOSITIONS
 _THE = _WORDS.definite_article
 _ANY_SPACE = r"\s+"
 
-_OPENER = re.compile(rf"^\s*(?:(?:{words_pattern(_WORDS.openers)})\b[\s,]*)+", re.IGNORECASE)
+_OPENER = re.compile(rf"^\s*(?:{words_group(_WORDS.openers)}\b[\s,]*)+", re.IGNORECASE)
 _ABOUT = re.compile(
-    rf"^\s*(?:(?:{words_pattern(_WORDS.about_conjunctions)})\s+)?"
-    rf"(?:{words_pattern(_WORDS.about_phrases, _ANY_SPACE)})\s+(?P<x>.+?)[\s?.!]*$",
+    rf"^\s*(?:{words_group(_WORDS.about_conjunctions)}\s+)?"
+    rf"{words_group(_WORDS.about_phrases, _ANY_SPACE)}\s+(?P<x>.+?)[\s?.!]*$",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[\w’'-]+", re.UNICODE)
 _FOCUS = re.compile(
-    rf"\b(?:{words_pattern(_WORDS.focus_phrases, _ANY_SPACE)})\s+(?P<noun>[\w’'-]+)", re.IGNORECASE
+    rf"\b{words_group(_WORDS.focus_phrases, _ANY_SPACE)}\s+(?P<noun>[\w’'-]+)", re.IGNORECASE
 )
 _MARKERS = re.compile(r"\s*\[\d+\]")
 FREE_GRAMMAR = r"""root ::= [A-Z] [^\n?\[\]<>{}]{3,200} "?" """
@@ -320,6 +324,11 @@ class Rewriter:
         self.template = template
         self.max_tokens = max_tokens
         self.description = description  # what the conversation is about: the collection's description
+
+    @classmethod
+    def for_pipeline(cls, pipeline: Pipeline, template: PromptTemplate, settings: Settings) -> Rewriter:
+        """The rewriter a pipeline's doors use: its answer model for `settings`, its collection's description."""
+        return cls(pipeline.generator_for(settings), template, description=pipeline.collection_info.description)
 
     def rewrite(self, question: str, previous: Turn | None) -> Rewrite:
         question = " ".join(question.split())

@@ -22,13 +22,13 @@ def test_the_project_suite_lists_existing_collections_and_baselines():
         assert entry.collection.is_dir() or entry.collection.parent.is_dir(), entry.collection
 
 
-def test_paths_are_relative_to_the_root_for_a_suite_in_eval(tmp_path):
+def test_paths_are_relative_to_the_suite_file(tmp_path):
     (tmp_path / "eval").mkdir()
     suite = tmp_path / "eval" / "s.toml"
-    suite.write_text('[[collection]]\nname = "a"\ncollection = "docs"\ngold = "g.jsonl"\n', encoding="utf-8")
+    suite.write_text('[[collection]]\nname = "a"\ncollection = "../docs"\ngold = "g.jsonl"\n', encoding="utf-8")
     (entry,) = load_suite(suite)
-    assert (entry.collection, entry.gold, entry.baseline) == (tmp_path.resolve() / "docs",
-                                                               tmp_path.resolve() / "g.jsonl", None)
+    assert (entry.collection.resolve(), entry.gold, entry.baseline) == (
+        tmp_path.resolve() / "docs", tmp_path.resolve() / "eval" / "g.jsonl", None)
 
 
 @pytest.mark.parametrize(("body", "needle"), [

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from conftest import EXTRA_DOC, doc_id
+from conftest import EXTRA_DOC, copy_index, doc_id
 from servers import rag_api_server
 
 from rag.answer.pipeline import ABSTAIN, check_question
@@ -204,9 +204,8 @@ def test_bearer_key_guards_v1_but_not_healthz() -> None:
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory, base_index):
     root = tmp_path_factory.mktemp("api")
-    collection, index_dir = root / "collection", root / "index"
-    shutil.copytree(base_index.collection, collection)
-    shutil.copytree(base_index.index_dir, index_dir)
+    copied = copy_index(base_index, root)
+    collection, index_dir = copied.collection, copied.index_dir
     with rag_api_server(root, index_dir, collection, "--api-key-env", KEY_ENV, **{KEY_ENV: API_KEY}) as server:
         yield SimpleNamespace(url=server.url, root=server.url.removesuffix("/v1"), collection=collection,
                               server=server)
