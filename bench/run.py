@@ -291,8 +291,6 @@ def section_generation(work: Path, prompts_n: int = 8) -> dict:
         if not hits:
             continue
         passages = select_passages(q, vec, hits, pipeline.index.documents, pipeline.embedder, s.context_passages)
-        if max(p.relevance for p in passages) < s.abstain_threshold:
-            continue  # abstains before generating
         prompt = pipeline.build_prompt(q, passages)
         prompts.append(prompt)
         tokens.append(generator.count_tokens(prompt))

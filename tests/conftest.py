@@ -218,6 +218,7 @@ def ui_server(tmp_path_factory, base_index, embedder):
         # One llama.cpp thread: on a CI machine shared with other jobs, two spinning threads on
         # two cores slow generation down by orders of magnitude.
         RAG_N_THREADS="1",
+        RAG_DRAFT="true",  # the UI streams the model's draft when one is asked for: tested here
     )
     log = root / "server.log"
     cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port)]

@@ -10,27 +10,48 @@ of its type, ends in an abstention.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
-from rag.answer.evidence import Passage, Sentence, ranked_sentences, select_passages
-from rag.answer.extraction import OTHER, question_type, rank_spans
+import numpy as np
+
+from rag.answer.candidates import Candidate, candidates
+from rag.answer.evidence import Passage, ranked_sentences, select_passages, terms
 from rag.answer.generation.base import AnswerModel, GenerationSettings
 from rag.answer.generation.factory import answer_model_key, load_answer_model
-from rag.answer.grounding import context_of, missing_names
+from rag.answer.grounding import context_of
 from rag.answer.prompting import format_passages, load_fragment, load_template
-from rag.answer.retrieval import RetrievalSettings, Retriever
+from rag.answer.retrieval import RetrievalSettings, Retriever, promote_constrained
+from rag.answer.selection import (
+    SCORED_WORDS,
+    SELECTOR_FILE,
+    YES_NO,
+    QuestionView,
+    Selection,
+    features,
+    group_of,
+    load_selection,
+    logit,
+    question_years,
+    rarity_table,
+    rescore_features,
+    sentence_evidence,
+    view_question,
+    with_relative,
+)
 from rag.core.collection_info import read_collection_info
 from rag.core.errors import QuestionError
-from rag.core.records import Answer, Citation, Hit
+from rag.core.profile import load_profile
+from rag.core.records import Answer, Citation, Claim, Hit
 from rag.core.settings import Settings
 from rag.index import store
 from rag.index.embedding import Embedder
 
 ABSTAIN = "The documents do not say."
-MAX_ANSWER_WORDS = 50
-MAX_CANDIDATES = 8  # answer candidates checked for grounding before abstaining
+CONSTRAINT_DEPTH = 2  # hits looked at per hit kept, when the question's numbers reorder them
 # One line, no brackets: the model cannot fake citations or ramble past a newline.
 ANSWER_FORBID = "\n[]"
 
@@ -67,6 +88,7 @@ class Pipeline:
         self.template = load_template(settings.prompts_dir, "answer")
         self.collection_info = read_collection_info(settings.collection)  # the prompt's {description}
         self.passage_fragment = load_fragment(settings.prompts_dir, "passage")
+        self._rarity_of = None  # (index, its term rarity), rebuilt when the index is reloaded
 
     @property
     def generator(self) -> AnswerModel:
@@ -97,16 +119,22 @@ class Pipeline:
     def retrieve(
         self, question: str, mode: str | None = None, top_k: int | None = None, query_vec=None
     ) -> list[Hit]:
+        """The top hits; with `constraints`, hits holding every year the question writes come first."""
         s = self.settings
+        top_k = top_k or s.top_k
+        depth = top_k * CONSTRAINT_DEPTH if s.constraints else top_k
         rs = RetrievalSettings(
             mode=mode or s.retriever,
-            top_k=top_k or s.top_k,
-            candidates=s.candidates,
+            top_k=depth,
+            candidates=max(s.candidates, depth),
             rrf_k=s.rrf_k,
             dense_weight=s.dense_weight,
             bm25_weight=s.bm25_weight,
         )
-        return self.retriever.search(question, rs, query_vec)
+        hits = self.retriever.search(question, rs, query_vec)
+        if s.constraints:
+            hits = promote_constrained(hits, question_years(question))
+        return [dataclasses.replace(h, rank=i) for i, h in enumerate(hits[:top_k], start=1)]
 
     def build_prompt(self, question: str, passages: list[Passage], settings: Settings | None = None) -> str:
         """The chat prompt, dropping trailing passages until it fits the context window.
@@ -136,93 +164,237 @@ class Pipeline:
         """Answer one question; `on_token` receives the model's text as it streams."""
         settings = self.settings.with_overrides(**overrides) if overrides else self.settings
         timings: dict[str, float] = {}
+        deliberation = self.deliberate(question, settings, on_token, timings)
+        answer = Answer(
+            question=deliberation.question, answer=ABSTAIN, abstained=True,
+            retrieved=deliberation.hits, timings=timings, draft=deliberation.draft,
+        )  # fmt: skip
+        with _timed(timings, "cite"):
+            threshold = settings.abstain_threshold
+            if threshold is None:
+                threshold = self.selection_for(settings).threshold
+            self._settle(answer, deliberation, threshold, settings)
+        return _finish(answer, timings)
+
+    def selection_for(self, settings: Settings) -> Selection:
+        return load_selection(settings.selector or SELECTOR_FILE)
+
+    def deliberate(
+        self,
+        question: str,
+        settings: Settings | None = None,
+        on_token: Callable[[str], None] | None = None,
+        timings: dict[str, float] | None = None,
+        score: bool = True,
+    ) -> Deliberation:
+        """Retrieve, read the evidence, draft, and weigh every answer candidate (best first).
+
+        With `score=False` the candidates keep their features but are not scored:
+        eval/fit_selector.py fits the selector on them.
+        """
+        settings = settings or self.settings
+        timings = {} if timings is None else timings
         question = self.check_question(question)
         with _timed(timings, "retrieve"):
             query_vec = self.embedder.encode_query(question)  # once, for retrieval and evidence
             hits = self.retrieve(question, settings.retriever, settings.top_k, query_vec)
-        answer = Answer(question=question, answer=ABSTAIN, abstained=True, retrieved=hits, timings=timings)
+        view = view_question(question, self._rarity())
         if not hits:
-            return _finish(answer, timings)
+            return Deliberation(question, view, hits, [], "", (), 0.0)
         with _timed(timings, "evidence"):
             passages = select_passages(
                 question, query_vec, hits, self.index.documents, self.embedder, settings.context_passages
             )
-        best = max(p.relevance for p in passages)
-        if best < settings.abstain_threshold:
-            return _finish(answer, timings)
-        with _timed(timings, "prompt"):
-            prompt = self.build_prompt(question, passages, settings)
-        with _timed(timings, "generate"):
-            gen = GenerationSettings(
-                max_tokens=settings.max_answer_tokens,
-                temperature=settings.temperature,
-                forbid=ANSWER_FORBID,
+        draft = ""
+        if settings.draft:
+            with _timed(timings, "prompt"):
+                prompt = self.build_prompt(question, passages, settings)
+            with _timed(timings, "generate"):
+                draft = self._draft(prompt, settings, on_token)
+        with _timed(timings, "select"):
+            considered = self._consider(view, passages, hits, draft, settings, score)
+        selection = self.selection_for(settings) if score else None
+        if selection is not None and selection.second is not None and settings.model_score and considered:
+            with _timed(timings, "model_score"):
+                considered = self._rescore(question, passages, considered, selection, settings)
+        confidence = 0.0
+        if selection is not None and considered:
+            confidence = selection.confidence(
+                [c.features for c in considered[:2]], [c.probability for c in considered[:2]], view.form
             )
-            pieces = []
-            for piece in self.generator_for(settings).stream(prompt, gen):
-                pieces.append(piece)
-                if on_token is not None:
-                    on_token(piece)
-            draft = "".join(pieces).strip()
-        answer.draft = draft
-        with _timed(timings, "cite"):
-            self._settle(answer, question, passages, draft, settings)
-        return _finish(answer, timings)
+        return Deliberation(question, view, hits, passages, draft, considered, confidence)
 
-    def _settle(self, answer: Answer, question: str, passages: list[Passage], draft: str, settings: Settings) -> None:
-        """Turn the draft into a verbatim, cited answer, or leave the abstention in place.
+    def _rescore(
+        self, question: str, passages: list[Passage], considered: tuple[Considered, ...],
+        selection: Selection, settings: Settings,
+    ) -> tuple[Considered, ...]:  # fmt: skip
+        """The first stage's top candidates re-weighed with the answer model's likelihood of each."""
+        top, rest = considered[: selection.top_k], considered[selection.top_k :]
+        texts = [c.candidate.text for c in top if len(c.candidate.text.split()) <= SCORED_WORDS]
+        scores = self.model_scores(question, passages, texts, settings)
+        if scores is None:  # the backend cannot score: the first stage decides
+            return considered
+        by_text = dict(zip(texts, scores))
+        logprobs = [by_text.get(c.candidate.text) for c in top]
+        rows = rescore_features(logit(np.array([c.probability for c in top])).tolist(), logprobs)
+        second = selection.second.probabilities(rows)
+        rescored = [Considered(c.candidate, {**c.features, **row}, float(p)) for c, row, p in zip(top, rows, second)]
+        below = [Considered(c.candidate, c.features, min(c.probability, float(second.min()))) for c in rest]
+        return tuple(sorted(rescored, key=lambda c: -c.probability)) + tuple(below)
 
-        Candidates are tried best first; one whose context lacks a name the
-        question mentions answers another question (rag/answer/grounding.py) and is
-        passed over. None left means the documents do not say.
+    def model_scores(
+        self, question: str, passages: list[Passage], texts: list[str], settings: Settings | None = None
+    ) -> list[list[float]] | None:
+        """The answer model's log-probability of each token of each text as the answer to the prompt.
+
+        None when the backend cannot score text (a chat server returns no prompt logits).
         """
-        found = self._grounded(question, passages, draft, settings)
-        if found is None:
-            return
-        text, support, passage = found
-        chunk = passage.hit.chunk
-        citation = Citation(
-            n=passage.n,
-            doc_id=chunk.doc_id,
-            title=passage.title,
-            start=chunk.start,
-            end=chunk.end,
-            text=chunk.text,
-            support=((support.start, support.end),),
+        settings = settings or self.settings
+        generator = self.generator_for(settings)
+        score = getattr(generator, "continuation_logprobs", None)
+        if score is None:
+            return None
+        return score(self.build_prompt(question, passages, settings), texts)
+
+    def _draft(self, prompt: str, settings: Settings, on_token: Callable[[str], None] | None) -> str:
+        gen = GenerationSettings(
+            max_tokens=settings.max_answer_tokens, temperature=settings.temperature, forbid=ANSWER_FORBID
         )
-        answer.answer = f"{text.rstrip(' .;,')} [{passage.n}]"
-        answer.citations = [citation]
+        pieces = []
+        for piece in self.generator_for(settings).stream(prompt, gen):
+            pieces.append(piece)
+            if on_token is not None:
+                on_token(piece)
+        return "".join(pieces).strip()
+
+    def _consider(
+        self, view: QuestionView, passages: list[Passage], hits: list[Hit], draft: str, settings: Settings,
+        score: bool,
+    ) -> tuple[Considered, ...]:  # fmt: skip
+        found = candidates(view.text, passages, self.index.mentions_in, settings.extract_sentences)
+        best_bm25 = max((h.bm25 or 0.0) for h in hits) or 1.0
+        draft_terms = frozenset(terms(draft))
+        contexts: dict = {}  # sentence span -> its Evidence
+        by_span: dict[tuple[int, int], list[Candidate]] = {}
+        for candidate in found:
+            by_span.setdefault((candidate.start, candidate.end), []).append(candidate)
+        rows, kept = [], []
+        for group in by_span.values():
+            candidate = max(group, key=lambda c: c.typed_score)
+            key = (candidate.sentence.start, candidate.sentence.end)
+            if key not in contexts:
+                hit = candidate.passage.hit
+                context = context_of(
+                    self.index.documents[hit.chunk.doc_id].text, (hit.chunk.start, hit.chunk.end), key
+                )
+                contexts[key] = sentence_evidence(
+                    view, candidate, context, hit.dense or 0.0, (hit.bm25 or 0.0) / best_bm25
+                )
+            sources = frozenset(c.source for c in group)
+            rows.append(features(view, candidate, sources, contexts[key], draft_terms))
+            kept.append(candidate)
+        rows = with_relative(rows)
+        probabilities = (
+            self.selection_for(settings).first.probabilities(rows) if score and rows else [0.0] * len(rows)
+        )
+        considered = [Considered(c, f, float(p)) for c, f, p in zip(kept, rows, probabilities)]
+        return tuple(sorted(considered, key=lambda c: -c.probability))
+
+    def _rarity(self):
+        if self._rarity_of is None or self._rarity_of[0] is not self.index:
+            self._rarity_of = (self.index, rarity_table(self.index.bm25))
+        return self._rarity_of[1]
+
+    def _settle(self, answer: Answer, deliberation: Deliberation, threshold: float, settings: Settings) -> None:
+        """The chosen candidates as a verbatim, cited answer, or the abstention when none is likely enough.
+
+        A list question takes every likely item of the same kind from other
+        sentences too, each cited where it stands; a yes/no question is answered
+        by the sentence that settles it and the answer model's verdict on it.
+        """
+        considered = deliberation.considered
+        answer.confidence = deliberation.confidence if considered else None
+        if not considered or deliberation.confidence < threshold:
+            return
+        chosen = [considered[0].candidate]
+        if deliberation.view.qtype.wants_list:
+            chosen += _more_items(considered, threshold)
+        claims = [_claim(c.text.rstrip(" .;,"), c) for c in chosen]
+        shown = [c.text for c in claims]
+        if deliberation.view.form == YES_NO:
+            verdict = self._verdict(deliberation, settings)
+            if verdict is not None:  # "Yes — <the sentence that settles it>"
+                shown = [f"{verdict} — {claims[0].text}"]
+                claims = [dataclasses.replace(claims[0], text=verdict)]
+        citations: dict[int, Citation] = {}
+        for candidate in chosen:
+            passage, support = candidate.passage, candidate.sentence
+            chunk = passage.hit.chunk
+            cited = citations.get(passage.n)
+            spans = (cited.support if cited else ()) + ((support.start, support.end),)
+            citations[passage.n] = Citation(
+                n=passage.n, doc_id=chunk.doc_id, title=passage.title, start=chunk.start, end=chunk.end,
+                text=chunk.text, support=tuple(dict.fromkeys(spans)),
+            )  # fmt: skip
+        answer.answer = _LIST_JOINER.join(f"{text} [{c.n}]" for text, c in zip(shown, claims))
+        answer.citations = list(citations.values())
+        answer.claims = claims
         answer.abstained = False
 
-    def _grounded(
-        self, question: str, passages: list[Passage], draft: str, settings: Settings
-    ) -> tuple[str, Sentence, Passage] | None:
-        """The best answer text whose supporting sentence is relevant and whose context is on topic."""
-        spans = rank_spans(
-            question,
-            passages,
-            draft,
-            max_sentences=settings.extract_sentences,
-            draft_weight=settings.draft_weight,
-            relevance_weight=settings.relevance_weight,
-        )
-        if spans or question_type(question).kind != OTHER:
-            candidates = [(span.text, span.sentence, span.passage) for span in spans]
-        else:
-            candidates = [
-                (_clip_words(sentence.text, MAX_ANSWER_WORDS), sentence, passage)
-                for passage, sentence in ranked_sentences(passages)
-            ]
-        for text, sentence, passage in candidates[:MAX_CANDIDATES]:
-            if sentence.relevance < settings.abstain_threshold:
-                continue
-            doc = self.index.documents[passage.hit.chunk.doc_id]
-            context = context_of(
-                doc.text, (passage.hit.chunk.start, passage.hit.chunk.end), (sentence.start, sentence.end)
-            )
-            if not missing_names(question, context):
-                return text, sentence, passage
-        return None
+    def _verdict(self, deliberation: Deliberation, settings: Settings) -> str | None:
+        """"Yes" or "No", whichever the answer model finds likelier after the prompt; None if it cannot say."""
+        words = load_profile().answers.yes_no
+        scores = self.model_scores(deliberation.question, deliberation.passages, list(words), settings)
+        if not scores or not all(scores):
+            return None
+        return max(zip(words, scores), key=lambda ws: sum(ws[1]))[0]
+
+
+_LIST_JOINER = "; "
+MAX_ITEMS = 4
+
+
+def _more_items(considered: tuple[Considered, ...], threshold: float) -> list[Candidate]:
+    """Further items of a list answer: likely candidates of the best one's kind, from other sentences."""
+    best = considered[0].candidate
+    kind = group_of(best.source)
+    items, seen = [], {(best.sentence.start, best.sentence.end)}
+    for c in considered[1:]:
+        candidate = c.candidate
+        where = (candidate.sentence.start, candidate.sentence.end)
+        if c.probability < threshold or len(items) + 1 >= MAX_ITEMS:
+            break
+        if where in seen or group_of(candidate.source) != kind:
+            continue
+        seen.add(where)
+        items.append(candidate)
+    return items
+
+
+def _claim(text: str, candidate: Candidate) -> Claim:
+    return Claim(text, candidate.passage.n, candidate.passage.hit.chunk.doc_id, candidate.start, candidate.end)
+
+
+@dataclass(frozen=True)
+class Considered:
+    """One answer candidate, its features and the selector's probability that it answers the question."""
+
+    candidate: Candidate
+    features: dict[str, float]
+    probability: float
+
+
+@dataclass(frozen=True)
+class Deliberation:
+    """Everything the answer was chosen from: the hits, the passages, the draft, the weighed candidates."""
+
+    question: str
+    view: QuestionView
+    hits: list[Hit]
+    passages: list[Passage]
+    draft: str
+    considered: tuple[Considered, ...]  # best first
+    confidence: float  # that the first candidate is the answer (the selection's answerability model)
 
 
 def _excerpts(passages: list[Passage], limit: int) -> list[tuple[int, str, str]]:
@@ -239,11 +411,6 @@ def _excerpts(passages: list[Passage], limit: int) -> list[tuple[int, str, str]]
         (n, titles[n], " … ".join(s.text for s in sorted(chosen[n], key=lambda s: s.start)))
         for n in sorted(chosen)
     ]
-
-
-def _clip_words(text: str, limit: int) -> str:
-    words = text.split()
-    return text if len(words) <= limit else " ".join(words[:limit]) + " …"
 
 
 def _finish(answer: Answer, timings: dict[str, float]) -> Answer:

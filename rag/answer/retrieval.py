@@ -9,6 +9,7 @@ retriever found it, so later stages (abstention) can use them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,3 +104,22 @@ class Retriever:
             )
         return hits
 
+
+
+def promote_constrained(hits: list[Hit], numbers: frozenset[str]) -> list[Hit]:
+    """Hits whose chunk writes every number of the question first, each group in its fused order.
+
+    "Who won in 2021?" is not answered by a passage about 2022, however close
+    its words: a number the question writes narrows it.
+    """
+    if not numbers:
+        return hits
+    holds = [numbers <= _numbers_in(h.chunk.text) for h in hits]
+    return [h for h, ok in zip(hits, holds) if ok] + [h for h, ok in zip(hits, holds) if not ok]
+
+
+def _numbers_in(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

@@ -5,6 +5,8 @@
       "answer":    str,            # short answer with [n] markers, or the abstention text
       "abstained": bool,
       "citations": [{"n", "doc", "title", "start", "end", "text", "support": [{"start", "end", "text"}]}],
+      "claims":    [{"text", "n", "doc", "start", "end"}],   # each part of the answer and its own support
+      "confidence": float | null,  # the answer selector's probability for the answer (also when abstaining)
       "retrieved": [{"doc", "start", "end", "text", "score"}],   # rank order
       "timings":   {stage: milliseconds, ..., "total": ms}
     }
@@ -40,6 +42,10 @@ def answer_to_json(answer: Answer, documents: dict[str, Document]) -> dict[str, 
             }
             for c in answer.citations
         ],
+        "claims": [
+            {"text": c.text, "n": c.n, "doc": c.doc_id, "start": c.start, "end": c.end} for c in answer.claims
+        ],
+        "confidence": None if answer.confidence is None else round(answer.confidence, 4),
         "retrieved": [
             {
                 "doc": h.chunk.doc_id,

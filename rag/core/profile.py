@@ -119,6 +119,9 @@ class QuestionWords:
     person_openers: Words
     place_nouns: Words
     quantity_list_joiner: str
+    explain_openers: Words = ()
+    describe_openers: Words = ()
+    yes_no_openers: Words = ()
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ class AnswerWords:
     list_item_stops: Words
     list_joiners: Words
     units: tuple[Unit, ...]
+    yes_no: Words = ("Yes", "No")  # the two verdicts of a yes/no answer, affirmative first
 
 
 @dataclass(frozen=True)

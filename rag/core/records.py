@@ -39,6 +39,12 @@ class Chunk:
     end: int
     text: str
     n_tokens: int  # tiktoken tokens
+    heading: str = ""  # title and heading above the chunk (rag/ingestion/chunking.py): indexed, not shown
+
+    @property
+    def indexed_text(self) -> str:
+        """What the embedder and BM25 read: the heading, then the text."""
+        return f"{self.heading}\n{self.text}" if self.heading else self.text
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,18 @@ class Citation:
     support: tuple[tuple[int, int], ...] = ()  # article spans of supporting sentences
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One part of an answer and the passage that supports it: `text` is `article[start:end]`
+    (or, for a yes/no answer, the verdict the sentence at [start, end) settles)."""
+
+    text: str
+    n: int  # the citation marker it carries
+    doc_id: str
+    start: int
+    end: int
+
+
 @dataclass
 class Answer:
     """The result of one question, as `rag ask --json` prints it."""
@@ -76,3 +94,18 @@ class Answer:
     retrieved: list[Hit] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # ms per stage
     draft: str = ""  # raw model output before grounding, for debugging
+    claims: list[Claim] = field(default_factory=list)  # each part of the answer with its own support
+    confidence: float | None = None  # the answer selector's probability for the chosen answer
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A span of a document the NLP library marked at ingest: a named entity or a noun phrase.
+
+    `label` is the library's entity label (PERSON, ORG, GPE, NORP, DATE, CARDINAL, ...)
+    or "NP" for a noun chunk; `start`/`end` are offsets into `Document.text`.
+    """
+
+    start: int
+    end: int
+    label: str

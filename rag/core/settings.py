@@ -90,11 +90,16 @@ class Settings:
     remote_grammar: bool = True  # send the answer's constraint as a GBNF grammar (llama.cpp's `grammar` field)
     prompt_sentences: int = 4  # most relevant sentences shown to the model
     # answering
-    abstain_threshold: float = 0.35  # min sentence relevance to answer; eval/calibrate.py
-    # answer extraction (rag/answer/extraction.py); calibrated by eval/calibrate.py
-    extract_sentences: int = 5  # most relevant sentences searched for a typed answer
-    relevance_weight: float = 3.0
-    draft_weight: float = 0.1
+    # the answer selector's probability below which the answer is "the documents do not say";
+    # None: the threshold fitted with the selector (eval/fit_selector.py)
+    abstain_threshold: float | None = None
+    extract_sentences: int = 5  # most relevant sentences whose spans are answer candidates
+    # answer selection (rag/answer/selection.py): the fitted selector, and whether the answer
+    # model's draft is asked for (one of the selector's features)
+    selector: Path | None = None  # None: the bundled rag/answer/selector.json (eval/fit_selector.py)
+    draft: bool = False  # off: it adds nothing the selector can use (docs/evaluation.md), and costs ~0.6 s
+    constraints: bool = True  # retrieval puts the hits holding the years the question writes first
+    model_score: bool = True  # the answer model re-weighs the selector's top candidates by their likelihood
     max_question_chars: int = 2000
     # ingestion
     max_file_mb: float = 50.0
@@ -188,7 +193,9 @@ def _convert(name: str, raw: Any, where: str) -> Any:
             if isinstance(raw, (bool, float)):
                 raise TypeError(name)
             return int(raw)
-        if kind == "float":
+        if kind == "float | None" and raw in (None, ""):
+            return None
+        if kind in ("float", "float | None"):
             if isinstance(raw, bool):
                 raise TypeError(name)
             return float(raw)

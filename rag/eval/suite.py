@@ -85,8 +85,10 @@ def load_suite(path: Path) -> list[SuiteEntry]:
 
 def run_suite(configured: Settings, entries: Sequence[SuiteEntry], report_dir: Path, *,
               index_root: Path | None = None, limit: int | None = None,
-              progress: Callable[[SuiteEntry], SessionProgress] | None = None) -> list[SuiteResult]:
-    """Evaluate each collection with the configured retriever (or its baseline's), gated by its baseline.
+              progress: Callable[[SuiteEntry], SessionProgress] | None = None,
+              write_baselines: bool = False) -> list[SuiteResult]:
+    """Evaluate each collection with the configured retriever (or its baseline's), gated by its baseline
+    (or, with `write_baselines`, writing this run as the baseline of each collection that names one).
 
     Each collection keeps its own index: `index_root/<name>` when given, else where `rag eval`
     would put it (the configured index for the configured collection, a cache folder otherwise).
@@ -95,7 +97,8 @@ def run_suite(configured: Settings, entries: Sequence[SuiteEntry], report_dir: P
     for entry in entries:
         settings = configured if index_root is None else configured.with_overrides(index_dir=index_root / entry.name)
         check = entry.baseline if entry.baseline is not None and entry.baseline.exists() else None
-        request = EvalRequest(gold=entry.gold, collection=entry.collection, check=check,
-                              report_dir=report_dir / entry.name, limit=limit)
+        written = entry.baseline if write_baselines else None
+        request = EvalRequest(gold=entry.gold, collection=entry.collection, check=None if written else check,
+                              report_dir=report_dir / entry.name, limit=limit, write_baseline=written)
         results.append(SuiteResult(entry, run_session(settings, request, progress(entry) if progress else None)))
     return results

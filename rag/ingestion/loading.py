@@ -35,7 +35,7 @@ from rag.ingestion.boilerplate import HeaderInfo, content_sections, fallback_tit
 
 # Bump when extraction changes what text a file yields: the manifest records it,
 # and a change re-ingests everything (raw-byte hashes alone would miss it).
-LOADER_VERSION = "2-drop-hidden-html"
+LOADER_VERSION = "3-unwrap-html"
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf"})
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
@@ -202,9 +202,24 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, str | None]
         raise LoadError(path, f"corrupt HTML ({type(error).__name__}: {error})") from error
     if not text or not text.strip():
         raise LoadError(path, "no article text found in HTML page")
+    text = _unwrap(text)
     title = _clean(metadata.title) if metadata is not None else None
     date = _iso_date(metadata.date) if metadata is not None else None
     return text, title, date
+
+
+_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+_WRAPPED = re.compile(r"(?<=\S)\n[ \t]+(?=\S)")
+
+
+def _unwrap(text: str) -> str:
+    """Undo the source's hard wrapping that the extractor keeps: an indented line continues the last.
+
+    In HTML a line break inside a paragraph is a space; left in, it would end a
+    sentence mid-clause (manuals' source files wrap every paragraph) and cut a
+    definition from the term it defines.
+    """
+    return _WRAPPED.sub(" ", _TRAILING_SPACE.sub("\n", text))
 
 
 def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None, str | None]:

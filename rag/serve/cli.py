@@ -270,6 +270,9 @@ def eval_command(
     suite: Path | None = typer.Option(
         None, "--suite", help="Evaluate every collection of this suite file (eval/suite.toml), one row each."
     ),
+    write_baselines: bool = typer.Option(
+        False, "--write-baselines", help="With --suite: write each collection's run as its gate baseline."
+    ),
 ) -> None:
     """Score the pipeline against a gold QA set: retrieval, answers, citations, latency."""
     if suite is not None:
@@ -279,8 +282,11 @@ def eval_command(
             given = [flag for flag, value in alone.items() if value is not None]
             if given:
                 raise ConfigError(f"--suite takes each collection's own settings; drop {given[0]}")
-            _eval_suite(ctx.obj, suite, report_dir, limit)
+            _eval_suite(ctx.obj, suite, report_dir, limit, write_baselines)
         return
+    if write_baselines:
+        with _errors():
+            raise ConfigError("--write-baselines goes with --suite; for one collection use --write-baseline FILE")
     with _errors():
         from rag.eval.report import print_gate, print_tables
         from rag.eval.session import EvalRequest, run_session
@@ -299,7 +305,7 @@ def eval_command(
                 raise typer.Exit(3)
 
 
-def _eval_suite(settings: Settings, suite: Path, report_dir: Path, limit: int | None) -> None:
+def _eval_suite(settings: Settings, suite: Path, report_dir: Path, limit: int | None, write: bool = False) -> None:
     """`rag eval --suite`: each collection in turn, then one table; exit 3 when a collection's gate fails."""
     from rag.eval.report import print_gate, print_suite, suite_markdown
     from rag.eval.suite import load_suite, run_suite
@@ -307,7 +313,7 @@ def _eval_suite(settings: Settings, suite: Path, report_dir: Path, limit: int | 
     entries = load_suite(suite)
     chosen = settings.index_dir if settings.index_dir != Settings().index_dir else None  # --index-dir & co.
     results = run_suite(settings, entries, report_dir, index_root=chosen, limit=limit,
-                        progress=lambda entry: _eval_progress())
+                        progress=lambda entry: _eval_progress(), write_baselines=write)
     rows = [(r.entry.name, r.result.run, r.result.gate) for r in results]
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "suite.md").write_text(suite_markdown(rows), encoding="utf-8")

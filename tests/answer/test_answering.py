@@ -32,7 +32,11 @@ def test_sample_question_is_answered_with_the_passage_that_says_so(rag_cli, base
             assert article[s["start"] : s["end"]] == s["text"]
     assert any(EVIDENCE in s["text"] for c in cited for s in c["support"])
     assert [r["score"] for r in data["retrieved"]] == sorted((r["score"] for r in data["retrieved"]), reverse=True)
-    assert {"retrieve", "generate", "total"} <= set(data["timings"])
+    assert {"retrieve", "evidence", "select", "model_score", "total"} <= set(data["timings"])
+    assert "generate" not in data["timings"]  # no draft unless asked for (draft = true)
+    assert 0 < data["confidence"] <= 1
+    (claim,) = data["claims"]
+    assert article[claim["start"] : claim["end"]] == claim["text"] == "June 6"
 
 
 def test_unanswerable_question_abstains(rag_cli, base_index) -> None:
@@ -43,7 +47,8 @@ def test_unanswerable_question_abstains(rag_cli, base_index) -> None:
 
 
 def test_terminal_output_streams_and_marks_the_supporting_sentence(rag_cli, base_index) -> None:
-    result = _ask(rag_cli, base_index, "When did Chinese troops arrive in Belarus?", "--retriever", "bm25")
+    result = rag_cli("--index-dir", str(base_index.index_dir), "ask", "When did Chinese troops arrive in Belarus?",
+                     "--retriever", "bm25", env={"RAG_DRAFT": "true"})  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "draft:" in result.stderr  # tokens streamed as they were generated
     assert "Answer: June 6 [" in result.stdout

@@ -43,3 +43,29 @@ def test_the_server_grammar_says_the_same(generator) -> None:
     constrained = reply(generator, GenerationSettings(max_tokens=60, stop=(), grammar=grammar))
     masked = reply(generator, GenerationSettings(max_tokens=60, stop=(), forbid="\n[]"))
     assert constrained == masked
+
+
+# ---------------------------------------------------------------- scoring continuations
+
+PASSAGE = "Passage: On June 6, a contingent of Chinese troops arrived in Brest, Belarus.\nQuestion: When did they arrive?"
+
+
+def test_continuation_logprobs_rank_the_stated_answer_first_and_repeat_exactly(generator) -> None:
+    prompt = generator.format_chat("Answer from the passage.", PASSAGE)
+    texts = ["On June 6", "In a contingent of volcanoes"]
+    first = generator.continuation_logprobs(prompt, texts)
+    assert [len(lp) for lp in first] == [len(generator._llm.tokenize(t.encode(), add_bos=False)) for t in texts]
+    assert all(v <= 0 for lp in first for v in lp)
+    assert sum(first[0]) / len(first[0]) > sum(first[1]) / len(first[1])
+    assert generator.continuation_logprobs(prompt, texts) == first  # the cached prompt gives the same numbers
+
+
+def test_generation_after_scoring_equals_generation_from_a_fresh_context(generator) -> None:
+    prompt = generator.format_chat("Answer from the passage.", PASSAGE)
+    settings = GenerationSettings(max_tokens=12)
+    fresh = "".join(Generator("smollm2", n_ctx=512, n_threads=2).stream(prompt, settings))
+    generator.continuation_logprobs(prompt, ["Brest", "a contingent of Chinese troops"])
+    assert "".join(generator.stream(prompt, settings)) == fresh
+    other = generator.format_chat("Answer from the passage.", "Passage: Paris is in France.\nQuestion: Where is Paris?")
+    generator.continuation_logprobs(other, ["France"])  # a different prompt in between
+    assert "".join(generator.stream(prompt, settings)) == fresh

@@ -47,3 +47,17 @@ def test_hybrid_fuses_both_rankings(retriever: Retriever) -> None:
 def test_a_query_with_no_known_words_still_returns_dense_hits(retriever: Retriever) -> None:
     assert retriever.search("zzzqx", RetrievalSettings(mode="bm25", top_k=5)) == []
     assert len(retriever.search("zzzqx", RetrievalSettings(mode="hybrid", top_k=5))) == 5
+
+
+def test_hits_holding_the_question_numbers_come_first_in_fused_order() -> None:
+    from rag.answer.retrieval import promote_constrained
+    from rag.core.records import Chunk, Hit
+
+    def hit(rank: int, text: str) -> Hit:
+        return Hit(Chunk("d", rank, 0, len(text), text, 5), 1.0 / rank, rank)
+
+    hits = [hit(1, "She won Wimbledon in 2022."), hit(2, "Results of 2,021 games."), hit(3, "In 2021 she won."),
+            hit(4, "The 2021 final, in 2,021 seconds.")]  # fmt: skip
+    ordered = promote_constrained(hits, frozenset({"2021"}))
+    assert [h.rank for h in ordered] == [2, 3, 4, 1]
+    assert promote_constrained(hits, frozenset()) == hits

@@ -70,3 +70,24 @@ def test_every_development_collection_passes_its_gate(tmp_path):
     assert all(row.rstrip(" |").endswith("passed") for row in table[2:]), table
     for name in names:
         assert (report / name / "report.json").is_file()
+
+
+@pytest.mark.slow
+def test_write_baselines_writes_each_collections_baseline_from_its_run(tmp_path):
+    from test_eval import rag
+
+    from rag.eval.evaluation import load_baseline
+
+    suite = tmp_path / "suite.toml"
+    suite.write_text(
+        f'[[collection]]\nname = "news"\ncollection = "{ROOT / "data" / "corpus"}"\n'
+        f'gold = "{ROOT / "data" / "gold" / "dev.jsonl"}"\nbaseline = "news.json"\n',
+        encoding="utf-8",
+    )
+    done = rag("--index-dir", str(tmp_path / "idx"), "eval", "--suite", str(suite), "--limit", "2",
+               "--report", str(tmp_path / "r"), "--write-baselines", timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    baseline = load_baseline(tmp_path / "news.json")
+    assert baseline["n_questions"] == 2 and set(baseline["gated"]) >= {"answers.accuracy"}
+    lone = rag("eval", "--write-baselines", "--report", str(tmp_path / "r2"))
+    assert lone.returncode == 2 and "--write-baselines goes with --suite" in lone.stderr

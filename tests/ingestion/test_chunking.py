@@ -419,3 +419,42 @@ def test_real_tokenizer_counts_match_the_chunker_default():
 
     text = "The U.S. RQ-4B Global Hawk UAV!!! 中国 😀 " * 40  # > 128 pieces: truncation is off
     assert minilm_seq_len(text) + 2 == real_seq_len_with_specials(text) > 128
+
+
+# ---------------------------------------------------------------- headings
+
+
+def _document(text: str, title: str = "Resource Consumption"):
+    from rag.core.records import Document
+
+    return Document("manual", "manual.html", text, title, None, ((0, len(text)),), "h")
+
+
+def test_a_chunk_under_a_short_line_is_headed_by_it_and_the_title() -> None:
+    from rag.ingestion.chunking import heading_of
+
+    text = "shared_buffers (integer)\n\nSets the amount of memory. The default is typically 128MB.\n"
+    assert heading_of(_document(text), text.index("Sets")) == "Resource Consumption — shared_buffers (integer)"
+
+
+def test_a_chunk_starting_inside_a_paragraph_is_headed_by_the_paragraph_opening() -> None:
+    from rag.ingestion.chunking import heading_of
+
+    text = "work_mem ( Sets the base maximum amount of memory to be used by a query operation. The default is 4MB.\n"
+    heading = heading_of(_document(text), text.index("The default"))
+    assert heading.startswith("Resource Consumption — work_mem ( Sets the base")
+    assert len(heading.split(" — ")[1].split()) <= 12
+
+
+def test_a_long_line_above_is_no_heading_and_the_heading_is_indexed_not_shown() -> None:
+    from rag.ingestion.chunking import heading_of
+
+    text = ("This paragraph above is a long sentence of many words that heads nothing at all here.\n"
+            "Second paragraph.\n")  # fmt: skip
+    assert heading_of(_document(text), text.index("Second")) == "Resource Consumption"
+    chunks = chunker(chunk_tokens=16, overlap_tokens=4).chunk(_document(text))
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert chunk.text == text[chunk.start : chunk.end]
+        assert chunk.heading == heading_of(_document(text), chunk.start)
+        assert chunk.indexed_text == f"{chunk.heading}\n{chunk.text}"

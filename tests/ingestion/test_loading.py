@@ -335,6 +335,34 @@ def test_html_keeps_article_and_drops_page_furniture(tmp_path: Path) -> None:
     assert_well_formed(doc.text, doc.sections)
 
 
+MANUAL_PAGE = """<!DOCTYPE html>
+<html><head><title>Resource Consumption</title></head><body><div class="sect1">
+<h2>20.4. Resource Consumption</h2>
+<dl><dt><code>work_mem</code> (<code>integer</code>)</dt>
+<dd><p>
+        Sets the base maximum amount of memory to be used by a query operation
+        (such as a sort or hash table) before writing to temporary disk files.
+        The default value is four megabytes (<code>4MB</code>).
+       </p>
+<p>
+        Note that a complex query might perform several sort and hash
+        operations at the same time.
+       </p></dd></dl></div></body></html>
+"""
+
+
+def test_html_hard_wrapped_in_its_source_reads_as_whole_sentences(tmp_path: Path) -> None:
+    path = tmp_path / "manual.html"
+    path.write_text(MANUAL_PAGE, encoding="utf-8")
+    text = load_document(path).text
+    assert (
+        "Sets the base maximum amount of memory to be used by a query operation (such as a sort or hash table) "
+        "before writing to temporary disk files." in text
+    )
+    assert "Note that a complex query might perform several sort and hash operations at the same time." in text
+    assert "\n        " not in text and " \n" not in text
+
+
 def test_html_without_markup_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.htm"
     path.write_text("this is not a web page at all", encoding="utf-8")

@@ -206,7 +206,9 @@ def api_server(tmp_path_factory, base_index):
     root = tmp_path_factory.mktemp("api")
     copied = copy_index(base_index, root)
     collection, index_dir = copied.collection, copied.index_dir
-    with rag_api_server(root, index_dir, collection, "--api-key-env", KEY_ENV, **{KEY_ENV: API_KEY}) as server:
+    # RAG_DRAFT: the stream carries the model's draft when one is asked for (draft = true)
+    with rag_api_server(root, index_dir, collection, "--api-key-env", KEY_ENV, RAG_DRAFT="true",
+                        **{KEY_ENV: API_KEY}) as server:
         yield SimpleNamespace(url=server.url, root=server.url.removesuffix("/v1"), collection=collection,
                               server=server)
 

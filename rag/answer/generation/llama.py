@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -210,3 +210,58 @@ class Generator:
                 text = part["choices"][0]["text"]
                 if text:
                     yield text
+
+    def continuation_logprobs(self, prompt: str, continuations: Sequence[str]) -> list[list[float]]:
+        """The log-probability of each token of each continuation, read right after `prompt`.
+
+        The prompt is evaluated once (or not at all when the last generation
+        left it in the KV cache); each continuation is then one batched decode
+        from the prompt's end. This reads llama-cpp-python's context and batch
+        directly (`_ctx`, `_batch`: the version is pinned), because its public
+        `eval` keeps the logits of every position only with `logits_all`, which
+        holds a context-sized array of logits for every call.
+        """
+        import numpy as np
+
+        with self._lock:
+            llm = self._llm
+            prefix = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+            last = self._prompt_logits(prefix)
+            n_vocab = llm.n_vocab()
+            out = []
+            for text in continuations:
+                tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+                tokens = tokens[: max(1, llm.n_batch)]
+                if not tokens or len(prefix) + len(tokens) > self.n_ctx:
+                    out.append([])
+                    continue
+                llm._ctx.kv_cache_seq_rm(-1, len(prefix), -1)
+                llm._batch.set_batch(batch=tokens, n_past=len(prefix), logits_all=True)
+                llm._ctx.decode(llm._batch)
+                rows = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(tokens) * n_vocab,))
+                logits = np.vstack([last, rows.reshape(len(tokens), n_vocab)[:-1]])
+                out.append(_log_softmax_at(logits, tokens))
+            llm._ctx.kv_cache_seq_rm(-1, len(prefix), -1)
+            llm.n_tokens = len(prefix)  # the cache now holds exactly the prompt
+            return out
+
+    def _prompt_logits(self, prefix: list[int]):
+        """Evaluate what of `prefix` is not cached yet; the logits after its last token."""
+        import numpy as np
+
+        llm = self._llm
+        cached = 0
+        limit = min(llm.n_tokens, len(prefix) - 1)  # the last token is always decoded: its logits are needed
+        while cached < limit and llm.input_ids[cached] == prefix[cached]:
+            cached += 1
+        llm.n_tokens = cached
+        llm.eval(prefix[cached:])
+        return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).copy()
+
+
+def _log_softmax_at(logits, tokens: Sequence[int]) -> list[float]:
+    import numpy as np
+
+    top = logits.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(logits - top).sum(axis=1)) + top[:, 0]
+    return [float(logits[i, t] - log_norm[i]) for i, t in enumerate(tokens)]

@@ -1,0 +1,361 @@
+"""Choosing the answer among the candidates, with a model fitted on every development collection.
+
+Each candidate (rag/answer/candidates.py) is described by features that say
+nothing about any collection's subject: how relevant its sentence is, how
+much of the question's narrowing words (weighted by their rarity in this
+collection) its sentence and context hold, whether it is of the kind the
+question's form asks for (a cross of form and entity label), how much of it
+the question already says, how long it is, where it sits, and how far the
+answer model's draft agrees with it. A logistic regression over those
+features, fitted on the pooled development collections by eval/fit_selector.py
+(its weights are data: rag/answer/selector.json), gives each candidate the
+probability that it answers the question; the best one is the answer, unless
+its probability is below the fitted threshold, and then the documents do not say.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer.candidates import CLAUSE, LITERAL, SENTENCE, TYPED, Candidate
+from rag.answer.evidence import terms
+from rag.answer.extraction import DATE, NAME, OTHER, QUANTITY, QuestionType, question_type
+from rag.answer.grounding import Context, missing_names, same_word
+from rag.core.errors import ConfigError
+from rag.core.profile import load_profile, words_group
+
+SELECTOR_FILE = Path(__file__).with_name("selector.json")
+
+EXPLAIN, DESCRIBE, YES_NO = "explain", "describe", "yesno"
+FORMS = (DATE, QUANTITY, NAME, EXPLAIN, DESCRIBE, YES_NO, OTHER)
+# spaCy's entity labels, grouped by what they answer; the other sources are their own group.
+_GROUPS = {
+    "PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place", "NORP": "group",
+    "DATE": "time", "TIME": "time", "CARDINAL": "number", "QUANTITY": "number", "MONEY": "number",
+    "PERCENT": "number", "ORDINAL": "number", "NP": "phrase",
+    TYPED: "typed", LITERAL: "literal", CLAUSE: "clause", SENTENCE: "sentence",
+}  # fmt: skip
+GROUPS = ("person", "org", "place", "group", "time", "number", "entity", "phrase", "typed", "literal",
+          "clause", "sentence")  # fmt: skip
+
+_Q = load_profile().questions
+_EXPLAIN = re.compile(rf"^\s*{words_group(_Q.explain_openers)}\b", re.I)
+_DESCRIBE = re.compile(rf"^\s*{words_group(_Q.describe_openers)}\b", re.I)
+_YES_NO = re.compile(rf"^\s*{words_group(_Q.yes_no_openers)}\b", re.I)
+_NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)*(?![\w-])")  # standalone: not the 19 of COVID-19
+_WORD = re.compile(r"\w[\w'’-]*")
+_YEAR = re.compile(r"(?:18|19|20)\d\d")
+
+
+def group_of(source: str) -> str:
+    return _GROUPS.get(source, "entity")
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """What the features need to know of the question, worked out once."""
+
+    text: str
+    form: str
+    qtype: QuestionType
+    terms: frozenset[str]
+    weights: Mapping[str, float]  # each term's share of the question's rarity; they sum to 1
+    numbers: frozenset[str]  # the numbers it writes (a year, a count): they narrow it
+
+
+def question_form(question: str, qtype: QuestionType) -> str:
+    """The kind of answer the question's form asks for: a typed span, an explanation, a yes or no."""
+    if qtype.kind != OTHER:
+        return qtype.kind
+    if _YES_NO.match(question):
+        return YES_NO
+    if _EXPLAIN.match(question):
+        return EXPLAIN
+    if _DESCRIBE.match(question):
+        return DESCRIBE
+    return OTHER
+
+
+def view_question(question: str, rarity: Callable[[str], float]) -> QuestionView:
+    qtype = question_type(question)
+    q_terms = frozenset(terms(question))
+    raw = {t: rarity(t) for t in q_terms}
+    total = sum(raw.values()) or 1.0
+    numbers = question_numbers(question)
+    return QuestionView(question, question_form(question, qtype), qtype, q_terms,
+                        {t: w / total for t, w in raw.items()}, numbers)  # fmt: skip
+
+
+def question_numbers(question: str) -> frozenset[str]:
+    """The numbers a question writes (a year, a count), without thousands separators."""
+    return frozenset(n.replace(",", "") for n in _NUMBER.findall(question))
+
+
+def question_years(question: str) -> frozenset[str]:
+    """The years a question writes (1800-2099): the numbers retrieval holds it to."""
+    return frozenset(n for n in question_numbers(question) if _YEAR.fullmatch(n))
+
+
+def rarity_table(bm25) -> Callable[[str], float]:
+    """BM25's inverse document frequency of a stemmed term in this collection (unknown terms: the rarest)."""
+    vocab = bm25.vocab_dict
+    indptr = np.asarray(bm25.scores["indptr"])
+    n = float(bm25.scores["num_docs"])
+
+    def rarity(term: str) -> float:
+        row = vocab.get(term)
+        df = 0.0 if row is None or row + 1 >= len(indptr) else float(indptr[row + 1] - indptr[row])
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    return rarity
+
+
+# ------------------------------------------------------------ features
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the features need of one candidate's sentence, worked out once for all its candidates."""
+
+    words: tuple[tuple[int, int, frozenset[str]], ...]  # the sentence's words: offsets in it, their terms
+    terms: frozenset[str]
+    sentence: Mapping[str, float]  # the features shared by every candidate of the sentence
+
+
+def sentence_evidence(view: QuestionView, candidate: Candidate, context: Context, dense: float,
+                      bm25_share: float) -> Evidence:  # fmt: skip
+    """The sentence's words and coverage, and its context: the passage and the sentences around it."""
+    text = candidate.sentence.text
+    words = tuple((m.start(), m.end(), frozenset(terms(m.group(0)))) for m in _WORD.finditer(text))
+    sentence_terms = frozenset(t for _, _, ts in words for t in ts)
+    near = context.near | sentence_terms
+    shared = {
+        "relevance": candidate.sentence.relevance,
+        "sentence_first": float(candidate.sentence_rank == 0),
+        "sentence_rank": 1.0 / (1 + candidate.sentence_rank),
+        "passage_rank": 1.0 / candidate.passage.n,
+        "dense": dense,
+        "bm25_share": bm25_share,
+        "cover_sentence": _weighted(view, sentence_terms),
+        "cover_context": _weighted(view, near),
+        "numbers_missing": float(bool(view.numbers - _numbers(near))),
+        "names_missing": float(bool(missing_names(view.text, context))),
+    }
+    return Evidence(words, sentence_terms, shared)
+
+
+def features(
+    view: QuestionView,
+    candidate: Candidate,
+    sources: frozenset[str],
+    evidence: Evidence,
+    draft_terms: frozenset[str],
+) -> dict[str, float]:
+    """The named features of one candidate span (all sources that produced it in `sources`)."""
+    sentence = candidate.sentence
+    span_terms = set(terms(candidate.text))
+    question_terms = set(view.terms)
+    novel = {t for t in span_terms if not same_word(t, question_terms)}
+    words = len(candidate.text.split())
+    start, end = candidate.start - sentence.start, candidate.end - sentence.start
+    out = {
+        "bias": 1.0,
+        **evidence.sentence,
+        "novelty": len(novel) / len(span_terms) if span_terms else 0.0,
+        "nothing_new": float(not novel),
+        "cover_span": _weighted(view, span_terms),
+        "log_words": math.log1p(words),
+        "sentence_share": words / max(1, len(evidence.words)),
+        "position": start / max(1, len(sentence.text)),
+        "adjacent": _adjacency(evidence.words, start, end, view.terms),
+        "focus": float(any(same_word(f, span_terms) for f in view.qtype.focus[-1:])),
+        "typed_score": candidate.typed_score,
+        "draft": len(novel & draft_terms) / len(novel) if novel else 0.0,
+        "n_sources": float(len(sources)),
+    }
+    groups = {group_of(s) for s in sources}
+    for group in groups:
+        out[f"is_{group}"] = 1.0
+        out[f"{view.form}*{group}"] = 1.0
+    out[f"form_{view.form}"] = 1.0
+    return out
+
+
+_RELATIVE = ("relevance", "cover_sentence", "cover_context", "typed_score", "dense", "adjacent", "cover_span")
+
+
+def with_relative(rows: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
+    """Each candidate's features plus how far it stands from the question's best on each
+    (`<name>_gap`, 0 for the best) and whether it is the best-scored typed span (`typed_best`):
+    a question's candidates are compared with each other, not with other questions'."""
+    best = {name: max((r.get(name, 0.0) for r in rows), default=0.0) for name in _RELATIVE}
+    typed = [r.get("typed_score", 0.0) for r in rows if r.get("is_typed")]
+    top_typed = max(typed, default=None)
+    out = []
+    for row in rows:
+        extra = {f"{name}_gap": row.get(name, 0.0) - best[name] for name in _RELATIVE}
+        extra["typed_best"] = float(bool(row.get("is_typed")) and row.get("typed_score") == top_typed)
+        out.append({**row, **extra})
+    return out
+
+
+def _weighted(view: QuestionView, present: set[str] | frozenset[str]) -> float:
+    present = set(present)
+    return sum(w for t, w in view.weights.items() if same_word(t, present))
+
+
+def _numbers(words) -> set[str]:
+    return {w for w in words if w[:1].isdigit()}
+
+
+def _adjacency(words, start: int, end: int, wanted: frozenset[str]) -> float:
+    """1 when a question word touches the span, falling off with the distance in words."""
+    before = [ts for s, e, ts in words if e <= start]
+    after = [ts for s, e, ts in words if s >= end]
+    distances = [i for i, ts in enumerate(reversed(before)) if ts & wanted]
+    distances += [i for i, ts in enumerate(after) if ts & wanted]
+    return 1 / (1 + min(distances)) if distances else 0.0
+
+
+def feature_names() -> tuple[str, ...]:
+    """Every feature the selector may weigh, in a fixed order."""
+    base = ("bias", "relevance", "sentence_first", "sentence_rank", "passage_rank", "dense", "bm25_share",
+            "cover_sentence", "cover_context", "numbers_missing", "names_missing", "novelty", "nothing_new",
+            "cover_span", "log_words", "sentence_share", "position", "adjacent", "focus", "typed_score",
+            "draft", "n_sources", "typed_best", *(f"{n}_gap" for n in _RELATIVE))  # fmt: skip
+    groups = tuple(f"is_{g}" for g in GROUPS)
+    forms = tuple(f"form_{f}" for f in FORMS)
+    crosses = tuple(f"{f}*{g}" for f in FORMS for g in GROUPS)
+    return base + groups + forms + crosses
+
+
+# ------------------------------------------------------------ the fitted model
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A logistic regression over standardised features, and the probability below which it abstains."""
+
+    names: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    threshold: float
+
+    def matrix(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
+        at = {name: i for i, name in enumerate(self.names)}
+        out = np.zeros((len(rows), len(self.names)), dtype=np.float64)
+        for r, row in enumerate(rows):
+            for name, value in row.items():
+                if name in at:
+                    out[r, at[name]] = value
+        return out
+
+    def probabilities(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
+        if not rows:
+            return np.zeros(0)
+        z = ((self.matrix(rows) - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def as_dict(self) -> dict:
+        return {
+            "names": list(self.names),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "coef": self.coef.tolist(),
+            "intercept": self.intercept,
+            "threshold": self.threshold,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Selector:
+        return cls(tuple(data["names"]), np.asarray(data["mean"]), np.asarray(data["scale"]),
+                   np.asarray(data["coef"]), float(data["intercept"]), float(data["threshold"]))  # fmt: skip
+
+
+# ------------------------------------------------------------ the answer model's second opinion
+
+RESCORE_FEATURES = ("first", "lm_mean", "lm_first", "lm_gap", "lm_best", "lm_tokens")
+SCORED_WORDS = 24  # longer candidates (whole sentences) are not scored by the answer model
+
+
+def rescore_features(first_logits: Sequence[float], logprobs: Sequence[Sequence[float] | None]) -> list[dict]:
+    """Features of the top candidates for the second stage: the first stage's log-odds and the
+    answer model's mean and first-token log-probability of each, also relative to the best of them."""
+    means = [float(np.mean(lp)) if lp else -20.0 for lp in logprobs]
+    best = max(means, default=0.0)
+    return [
+        {"first": z, "lm_mean": m, "lm_first": float(lp[0]) if lp else -20.0, "lm_gap": m - best,
+         "lm_best": float(m == best), "lm_tokens": math.log1p(len(lp or ()))}
+        for z, m, lp in zip(first_logits, means, logprobs)
+    ]  # fmt: skip
+
+
+ANSWER_FEATURES = ("top", "margin", "names_missing", "numbers_missing", "cover_context", "cover_sentence",
+                   "relevance", "dense", "bm25_share", *(f"form_{f}" for f in FORMS))  # fmt: skip
+
+
+def answer_features(best: Mapping[str, float], p_best: float, p_next: float | None, form: str) -> dict[str, float]:
+    """What says whether to answer at all: how sure the selector is of its best candidate and by how
+    much it beats the next, and how well that candidate's sentence and context cover the question."""
+    top = float(logit(np.array([p_best]))[0])
+    margin = top - float(logit(np.array([p_next]))[0]) if p_next is not None else 5.0
+    row = {name: float(best.get(name, 0.0)) for name in ANSWER_FEATURES[2:9]}
+    return {"top": top, "margin": margin, **row, f"form_{form}": 1.0}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The fitted selector: a first stage over every candidate; optionally a second stage that
+    re-weighs the first stage's `top_k` with the answer model's likelihood of each; and the
+    answerability model whose probability, below `threshold`, means the documents do not say."""
+
+    first: Selector
+    second: Selector | None
+    top_k: int
+    threshold: float  # on the answerability probability (on the last stage's, without one)
+    answerer: Selector | None = None
+
+    def as_dict(self) -> dict:
+        return {"first": self.first.as_dict(), "second": self.second.as_dict() if self.second else None,
+                "top_k": self.top_k, "threshold": self.threshold,
+                "answerer": self.answerer.as_dict() if self.answerer else None}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Selection:
+        second = Selector.from_dict(data["second"]) if data.get("second") else None
+        answerer = Selector.from_dict(data["answerer"]) if data.get("answerer") else None
+        return cls(Selector.from_dict(data["first"]), second, int(data["top_k"]), float(data["threshold"]), answerer)
+
+    def confidence(self, considered_features: Sequence[Mapping[str, float]], probabilities: Sequence[float],
+                   form: str) -> float:  # fmt: skip
+        """The probability that the best candidate (first in the lists) should be the answer."""
+        if not probabilities:
+            return 0.0
+        if self.answerer is None:
+            return float(probabilities[0])
+        nxt = probabilities[1] if len(probabilities) > 1 else None
+        row = answer_features(considered_features[0], probabilities[0], nxt, form)
+        return float(self.answerer.probabilities([row])[0])
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
+
+
+@lru_cache(maxsize=4)
+def load_selection(path: Path = SELECTOR_FILE) -> Selection:
+    try:
+        return Selection.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ConfigError(f"answer selector {path}: {' '.join(str(error).split())}") from None

@@ -1,0 +1,55 @@
+"""Answer candidates: verbatim spans from mentions, literal tokens of technical text, clauses, sentences."""
+
+from __future__ import annotations
+
+from rag.answer.candidates import CLAUSE, LITERAL, SENTENCE, TYPED, candidates
+from rag.answer.evidence import Passage, Sentence
+from rag.core.records import Chunk, Hit, Mention
+
+TEXT = (
+    "The default is four megabytes (4MB), set with work_mem; run pg_dump --schema-only or \\timing "
+    "to see it, and LOCK TABLE takes ACCESS EXCLUSIVE by default."
+)
+
+
+def _passage(text: str, mentions=()):
+    chunk = Chunk("doc", 0, 0, len(text), text, 10)
+    sentence = Sentence(0, len(text), text, 0.8)
+    passage = Passage(1, Hit(chunk, 1.0, 1), "title", (sentence,))
+    return passage, (lambda doc_id, start, end: [m for m in mentions if start <= m.start and m.end <= end])
+
+
+def _by_source(found, source):
+    return {c.text for c in found if c.source == source}
+
+
+def test_literal_tokens_of_technical_text_are_candidates() -> None:
+    passage, mentions_in = _passage(TEXT)
+    literal = _by_source(candidates("What is the default of work_mem?", [passage], mentions_in), LITERAL)
+    assert {"4MB", "work_mem", "--schema-only", "\\timing", "ACCESS EXCLUSIVE", "LOCK TABLE"} <= literal
+    assert "The" not in literal and "default" not in literal
+
+
+def test_stored_mentions_become_candidates_with_their_label_and_exact_offsets() -> None:
+    text = "On June 6, Li Shangfu arrived in Minsk."
+    mentions = (Mention(3, 9, "DATE"), Mention(11, 21, "PERSON"), Mention(33, 38, "GPE"))
+    passage, mentions_in = _passage(text, mentions)
+    found = candidates("Who arrived in Minsk?", [passage], mentions_in)
+    for c in found:
+        assert text[c.start : c.end] == c.text
+    assert _by_source(found, "PERSON") == {"Li Shangfu"} and _by_source(found, "DATE") == {"June 6"}
+
+
+def test_clauses_and_the_sentence_itself_are_candidates_for_explanations() -> None:
+    text = "Beijing joined the drills, its ministry said, to deepen practical and friendly cooperation."
+    passage, mentions_in = _passage(text)
+    found = candidates("Why did Beijing join the drills?", [passage], mentions_in)
+    assert "to deepen practical and friendly cooperation" in _by_source(found, CLAUSE)
+    assert _by_source(found, SENTENCE) == {text.rstrip(".")}
+
+
+def test_typed_spans_carry_the_extractor_score() -> None:
+    text = "On June 6, a contingent of Chinese military personnel arrived in Belarus."
+    passage, mentions_in = _passage(text)
+    typed = [c for c in candidates("When did the troops arrive?", [passage], mentions_in) if c.source == TYPED]
+    assert [c.text for c in typed] == ["June 6"] and typed[0].typed_score > 0

@@ -1,0 +1,98 @@
+"""The answer selector: question forms, features, the fitted model file."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rag.answer.candidates import Candidate
+from rag.answer.evidence import Passage, Sentence
+from rag.answer.extraction import DATE, NAME, QUANTITY, question_type
+from rag.answer.grounding import context_of
+from rag.answer.selection import (
+    DESCRIBE,
+    EXPLAIN,
+    SELECTOR_FILE,
+    YES_NO,
+    Selection,
+    feature_names,
+    features,
+    load_selection,
+    question_form,
+    rescore_features,
+    sentence_evidence,
+    view_question,
+)
+from rag.core.errors import ConfigError
+from rag.core.records import Chunk, Hit
+
+
+@pytest.mark.parametrize(
+    ("question", "form"),
+    [
+        ("When did the troops arrive?", DATE),
+        ("How many troops arrived?", QUANTITY),
+        ("Who leads the ministry?", NAME),
+        ("Why did China join the drills?", EXPLAIN),
+        ("How does VACUUM reclaim space?", EXPLAIN),
+        ("What does CLUSTER do?", DESCRIBE),
+        ("Did Li Shangfu meet Putin?", YES_NO),
+        ("Is the default port 5432?", YES_NO),
+    ],
+)
+def test_question_forms(question: str, form: str) -> None:
+    assert question_form(question, question_type(question)) == form
+
+
+def test_rare_question_words_weigh_more_and_numbers_are_constraints() -> None:
+    rarity = {"win": 0.5, "wimbledon": 4.0, "2021": 6.0, "women": 2.0}.get
+    view = view_question("Who won the women's singles at Wimbledon in 2021?", lambda t: rarity(t, 1.0))
+    assert abs(sum(view.weights.values()) - 1) < 1e-9
+    assert view.weights["2021"] > view.weights["wimbledon"] > view.weights["women"] > view.weights["won"]
+    assert view.numbers == {"2021"}
+
+
+def _candidate(text: str, start: int, end: int) -> Candidate:
+    chunk = Chunk("doc", 0, 0, len(text), text, 10)
+    sentence = Sentence(0, len(text), text, 0.7)
+    passage = Passage(1, Hit(chunk, 1.0, 1, dense=0.6, bm25=3.0), "title", (sentence,))
+    return Candidate(passage, sentence, 0, start, end, text[start:end], "PERSON")
+
+
+def test_a_sentence_about_another_year_does_not_cover_the_question() -> None:
+    view = view_question("Who won Wimbledon in 2021?", lambda t: 1.0)
+    rows = {}
+    for year in ("2021", "2022"):
+        text = f"Ashleigh Barty won Wimbledon in {year}."
+        cand = _candidate(text, 0, 14)
+        evidence = sentence_evidence(view, cand, context_of(text, (0, len(text)), (0, len(text))), 0.6, 1.0)
+        rows[year] = features(view, cand, frozenset({"PERSON"}), evidence, frozenset())
+    assert rows["2021"]["numbers_missing"] == 0 and rows["2022"]["numbers_missing"] == 1
+    assert rows["2021"]["cover_sentence"] > rows["2022"]["cover_sentence"]
+    assert set(rows["2021"]) <= set(feature_names())
+    assert rows["2021"]["name*person"] == 1 and rows["2021"]["novelty"] == 1
+
+
+def test_rescoring_features_are_relative_to_the_best_scored_candidate() -> None:
+    rows = rescore_features([1.0, 0.5, -1.0], [[-0.5, -0.1], [-3.0], None])
+    assert rows[0]["lm_best"] == 1 and rows[0]["lm_gap"] == 0
+    assert rows[1]["lm_gap"] < 0 and rows[2]["lm_mean"] == -20.0
+
+
+def test_the_bundled_selector_loads_and_knows_its_features() -> None:
+    selection = load_selection(SELECTOR_FILE)
+    assert set(selection.first.names) <= set(feature_names())
+    assert 0 < selection.threshold < 1
+    p = selection.first.probabilities([{"relevance": 0.9}, {"relevance": 0.1}])
+    assert p.shape == (2,) and np.all((p > 0) & (p < 1))
+    again = Selection.from_dict(json.loads(json.dumps(selection.as_dict())))
+    assert again.as_dict() == selection.as_dict()
+
+
+def test_a_broken_selector_file_is_a_one_line_config_error(tmp_path) -> None:
+    broken = tmp_path / "selector.json"
+    broken.write_text("{not json")
+    with pytest.raises(ConfigError, match="answer selector"):
+        load_selection(broken)
