@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from rag.answer.extraction import question_type
 from rag.answer.selection import (
     ANSWER_FEATURES,
     GROUPS,
@@ -40,9 +41,11 @@ from rag.answer.selection import (
     SELECTOR_FILE,
     Selection,
     Selector,
+    admissible,
     answer_features,
     feature_names,
     logit,
+    question_form,
     rescore_features,
     with_relative,
 )
@@ -59,10 +62,11 @@ POSITIVE_F1 = 0.5
 TOP_K = 8  # candidates the answer model re-weighs
 LEARNER = os.environ.get("RAG_FIT_LEARNER", "pairwise")  # or "pointwise": compared in docs/evaluation.md
 ANSWERER = os.environ.get("RAG_FIT_ANSWERER", "1") == "1"  # the answerability model (0: threshold the top)
+GATES = os.environ.get("RAG_FIT_GATES", "1") == "1"  # 0: no hard rules before weighing (docs/evaluation.md)
 MARGIN = 0.25  # a pair counts when one candidate's target beats the other's by this much
 PAIRS = 20  # wrong candidates paired with each right one, at most
 SCORED = 16  # candidates per question scored by the answer model when collecting
-C = 0.3  # inverse L2 strength: tried 0.1 / 0.3 / 1 / 3 leave-one-collection-out (docs/evaluation.md)
+C = 0.1  # inverse L2 strength: the best left-one-collection-out of 0.1 / 0.3 / 1 / 3 (docs/evaluation.md)
 NLP_GROUPS = {"person", "org", "place", "group", "time", "number", "entity", "phrase"}
 def _all(name: str) -> bool:
     return True
@@ -82,13 +86,14 @@ def _no_crosses(name: str) -> bool:
 
 # name -> (features kept, second stage with the answer model's likelihood, records without spaCy mentions)
 VARIANTS = {
-    "draft + model score": (_all, True, False),
-    "draft, no model score": (_all, False, False),
-    "model score, no draft": (_no_draft, True, False),
-    "no answer model at all": (_no_draft, False, False),
-    "no constraint features": (_no_constraints, True, False),
-    "no form x label crosses": (_no_crosses, True, False),
-    "no spaCy mentions": (_all, True, True),
+    "model score, no draft": (_no_draft, True, False, True),
+    "draft + model score": (_all, True, False, True),
+    "draft, no model score": (_all, False, False, True),
+    "no answer model at all": (_no_draft, False, False, True),
+    "no constraint features": (lambda n: _no_draft(n) and _no_constraints(n), True, False, True),
+    "no form x label crosses": (lambda n: _no_draft(n) and _no_crosses(n), True, False, True),
+    "no spaCy mentions": (_no_draft, True, True, True),
+    "no hard rules (names, typed forms)": (_no_draft, True, False, False),
 }
 
 
@@ -288,7 +293,7 @@ def _form(cand: dict) -> str:
 
 def _ranked(record: dict, selection: Selection) -> tuple[list[dict], np.ndarray]:
     """A question's candidates under the selection's last stage, best first, with their probabilities."""
-    cands = record["candidates"]
+    cands = _gated(record)
     if not cands:
         return [], np.zeros(0)
     if selection.second is not None:
@@ -300,9 +305,16 @@ def _ranked(record: dict, selection: Selection) -> tuple[list[dict], np.ndarray]
     return [cands[i] for i in order], p[order]
 
 
+def _gated(record: dict) -> list[dict]:
+    """The candidates the answer path weighs (selection.admissible), unless RAG_FIT_GATES=0."""
+    if not GATES:
+        return record["candidates"]
+    return [c for c in record["candidates"] if admissible(c["features"], _form(c))]
+
+
 def _rescored(record: dict, first: Selector) -> list[dict]:
     """The first stage's top K candidates of a question, with the second stage's features."""
-    cands = record["candidates"]
+    cands = _gated(record)
     if not cands:
         return []
     p = first.probabilities([c["features"] for c in cands])
@@ -406,16 +418,17 @@ def main() -> None:
     names = list(VARIANTS) if args.ablate else [args.variant]
     report: dict = {"variant": args.variant, "variants": {}}
     chosen = None
+    global GATES
     for name in names:
-        keep, second, no_nlp = VARIANTS[name]
+        keep, second, no_nlp, GATES = VARIANTS[name]
         selection, a, b = tables(nlp_off if no_nlp else data, keep, C, second)
         show(f"{name} (threshold {selection.threshold:.3f})", a, b)
         report["variants"][name] = {"threshold": selection.threshold, "in_sample": a, "leave_one_collection_out": b}
         if name == args.variant:
             chosen = selection
     if args.ablate:
-        for c in (0.1, 1.0, 3.0):
-            keep, second, _ = VARIANTS[args.variant]
+        for c in (0.3, 1.0, 3.0):
+            keep, second, _, GATES = VARIANTS[args.variant]
             _, a, b = tables(data, keep, c, second)
             show(f"{args.variant}, C = {c}", a, b)
             report["variants"][f"{args.variant}, C={c}"] = {"in_sample": a, "leave_one_collection_out": b}
@@ -433,6 +446,14 @@ def _relative(record: dict) -> dict:
         for c in record["candidates"]:
             c["f1"] = M.token_f1(c["text"], quote)
             c["correct"] = c["f1"] >= POSITIVE_F1
+    form = question_form(record["gold"]["question"], question_type(record["gold"]["question"]))
+    for c in record["candidates"]:  # the form as the answer path names it now (the cache may be older)
+        feats = c["features"]
+        for name in [n for n in feats if n.startswith("form_") or "*" in n]:
+            del feats[name]
+        feats[f"form_{form}"] = 1.0
+        for group in [n[3:] for n in feats if n.startswith("is_")]:
+            feats[f"{form}*{group}"] = 1.0
     rows = with_relative([c["features"] for c in record["candidates"]])
     return {**record, "candidates": [{**c, "features": row} for c, row in zip(record["candidates"], rows)]}
 

@@ -231,7 +231,9 @@ def test_cli_model_server_down(rag_cli, base_index) -> None:
     from conftest import free_port
 
     url = f"http://127.0.0.1:{free_port()}/v1"
-    env = {"RAG_BACKEND": "openai", "RAG_BASE_URL": url, "RAG_REMOTE_RETRIES": "0", "RAG_ABSTAIN_THRESHOLD": "0"}
+    # RAG_DRAFT: the draft is what a chat server is asked for (it cannot score candidates)
+    env = {"RAG_BACKEND": "openai", "RAG_BASE_URL": url, "RAG_REMOTE_RETRIES": "0", "RAG_ABSTAIN_THRESHOLD": "0",
+           "RAG_DRAFT": "true"}  # fmt: skip
     result = rag_cli("--index-dir", str(base_index.index_dir), "ask", QUESTION, env=env)
     assert result.returncode == 2
     result.error_line("cannot reach the model server", url)

@@ -31,6 +31,7 @@ from rag.answer.selection import (
     YES_NO,
     QuestionView,
     Selection,
+    admissible,
     features,
     group_of,
     load_selection,
@@ -214,7 +215,7 @@ class Pipeline:
         with _timed(timings, "select"):
             considered = self._consider(view, passages, hits, draft, settings, score)
         selection = self.selection_for(settings) if score else None
-        if selection is not None and selection.second is not None and settings.model_score and considered:
+        if selection is not None and selection.second is not None and considered and self._scores(settings):
             with _timed(timings, "model_score"):
                 considered = self._rescore(question, passages, considered, selection, settings)
         confidence = 0.0
@@ -241,6 +242,10 @@ class Pipeline:
         rescored = [Considered(c.candidate, {**c.features, **row}, float(p)) for c, row, p in zip(top, rows, second)]
         below = [Considered(c.candidate, c.features, min(c.probability, float(second.min()))) for c in rest]
         return tuple(sorted(rescored, key=lambda c: -c.probability)) + tuple(below)
+
+    def _scores(self, settings: Settings) -> bool:
+        """Whether the answer model re-weighs the candidates: asked for, and the backend can score text."""
+        return settings.model_score and hasattr(self.generator_for(settings), "continuation_logprobs")
 
     def model_scores(
         self, question: str, passages: list[Passage], texts: list[str], settings: Settings | None = None
@@ -294,6 +299,8 @@ class Pipeline:
             rows.append(features(view, candidate, sources, contexts[key], draft_terms))
             kept.append(candidate)
         rows = with_relative(rows)
+        allowed = [i for i, row in enumerate(rows) if admissible(row, view.form)]
+        rows, kept = [rows[i] for i in allowed], [kept[i] for i in allowed]
         probabilities = (
             self.selection_for(settings).first.probabilities(rows) if score and rows else [0.0] * len(rows)
         )

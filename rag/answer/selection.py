@@ -34,8 +34,8 @@ from rag.core.profile import load_profile, words_group
 
 SELECTOR_FILE = Path(__file__).with_name("selector.json")
 
-EXPLAIN, DESCRIBE, YES_NO = "explain", "describe", "yesno"
-FORMS = (DATE, QUANTITY, NAME, EXPLAIN, DESCRIBE, YES_NO, OTHER)
+EXPLAIN, DESCRIBE, YES_NO, PLACE, PERSON = "explain", "describe", "yesno", "place", "person"
+FORMS = (DATE, QUANTITY, NAME, PLACE, PERSON, EXPLAIN, DESCRIBE, YES_NO, OTHER)
 # spaCy's entity labels, grouped by what they answer; the other sources are their own group.
 _GROUPS = {
     "PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place", "NORP": "group",
@@ -72,7 +72,12 @@ class QuestionView:
 
 
 def question_form(question: str, qtype: QuestionType) -> str:
-    """The kind of answer the question's form asks for: a typed span, an explanation, a yes or no."""
+    """The kind of answer the question's form asks for: a typed span (a place for "where", a person
+    for "who"), an explanation, a description, a yes or no."""
+    if qtype.kind == NAME and qtype.place:
+        return PLACE
+    if qtype.kind == NAME and qtype.person:
+        return PERSON
     if qtype.kind != OTHER:
         return qtype.kind
     if _YES_NO.match(question):
@@ -205,6 +210,18 @@ def with_relative(rows: Sequence[Mapping[str, float]]) -> list[dict[str, float]]
         extra["typed_best"] = float(bool(row.get("is_typed")) and row.get("typed_score") == top_typed)
         out.append({**row, **extra})
     return out
+
+
+TYPED_FORMS = (DATE, QUANTITY)
+
+
+def admissible(row: Mapping[str, float], form: str) -> bool:
+    """The two rules applied before any weighing, both measured left-one-collection-out
+    (docs/evaluation.md): a candidate whose context lacks a name the question mentions answers
+    another question; a "when" or "how many" question is answered by a date or a quantity only."""
+    if row.get("names_missing"):
+        return False
+    return not (form in TYPED_FORMS and not row.get("is_typed"))
 
 
 def _weighted(view: QuestionView, present: set[str] | frozenset[str]) -> float:

@@ -54,3 +54,15 @@ def test_terminal_output_streams_and_marks_the_supporting_sentence(rag_cli, base
     assert "Answer: June 6 [" in result.stdout
     assert f"»{EVIDENCE}" in result.stdout.replace("\n", " ").replace("  ", " ") or "»On June 6" in result.stdout
     assert ARTICLE in result.stdout
+
+
+def test_a_yes_no_question_gets_a_verdict_and_the_sentence_that_settles_it(rag_cli, base_index) -> None:
+    question = "Did the RQ-4B Global Hawk fly over Ukraine during its June 6 mission?"
+    data = json.loads(_ask(rag_cli, base_index, question, "--json").stdout)
+    assert not data["abstained"], data
+    verdict, _, rest = data["answer"].partition(" — ")
+    assert verdict in ("Yes", "No") and rest, data["answer"]
+    (claim,) = data["claims"]
+    assert claim["text"] == verdict
+    article = (base_index.collection / f"{claim['doc']}.txt").read_text(encoding="utf-8")
+    assert article[claim["start"] : claim["end"]].rstrip(" .;,") in rest

@@ -53,3 +53,28 @@ def test_typed_spans_carry_the_extractor_score() -> None:
     passage, mentions_in = _passage(text)
     typed = [c for c in candidates("When did the troops arrive?", [passage], mentions_in) if c.source == TYPED]
     assert [c.text for c in typed] == ["June 6"] and typed[0].typed_score > 0
+
+
+def test_a_list_answer_takes_likely_items_of_the_same_kind_from_other_sentences() -> None:
+    from rag.answer.candidates import Candidate
+    from rag.answer.pipeline import Considered, _more_items
+
+    texts = ["China sent troops.", "India sent troops too.", "The drills began in May.", "Laos sent a unit."]
+    sentences = []
+    start = 0
+    for t in texts:
+        sentences.append(Sentence(start, start + len(t), t, 0.5))
+        start += len(t) + 1
+    chunk = Chunk("doc", 0, 0, start, " ".join(texts), 10)
+    passage = Passage(1, Hit(chunk, 1.0, 1), "title", tuple(sentences))
+
+    def considered(i: int, word: str, source: str, p: float) -> Considered:
+        s = sentences[i]
+        at = s.text.index(word)
+        return Considered(Candidate(passage, s, i, s.start + at, s.start + at + len(word), word, source), {}, p)
+
+    ranked = (considered(0, "China", "GPE", 0.9), considered(0, "troops", "NP", 0.8),
+              considered(1, "India", "GPE", 0.7), considered(2, "May", "DATE", 0.6),
+              considered(3, "Laos", "GPE", 0.2))  # fmt: skip
+    assert [c.text for c in _more_items(ranked, threshold=0.5)] == ["India"]
+    assert [c.text for c in _more_items(ranked, threshold=0.1)] == ["India", "Laos"]

@@ -62,8 +62,8 @@ def pipelines(base_index, embedder, tmp_path_factory):
     from rag.answer.pipeline import Pipeline
 
     bare = tmp_path_factory.mktemp("manuals")  # no collection.toml
-    described = Pipeline(settings_for(base_index.index_dir, base_index.collection), _Recorder(), embedder)
-    undescribed = Pipeline(settings_for(base_index.index_dir, bare), _Recorder(), embedder)
+    described = Pipeline(settings_for(base_index.index_dir, base_index.collection, draft=True), _Recorder(), embedder)
+    undescribed = Pipeline(settings_for(base_index.index_dir, bare, draft=True), _Recorder(), embedder)
     return described, undescribed
 
 

@@ -91,9 +91,20 @@ def test_cli_with_the_model_server_down_is_one_error_line(rag_cli, base_index) -
     url = down_url()
     result = rag_cli(
         "--index-dir", str(base_index.index_dir), "ask", SAMPLE,
-        env={"RAG_BACKEND": "openai", "RAG_BASE_URL": url, "RAG_REMOTE_RETRIES": "0"},
+        env={"RAG_BACKEND": "openai", "RAG_BASE_URL": url, "RAG_REMOTE_RETRIES": "0", "RAG_DRAFT": "true"},
     )
     result.error_line("cannot reach the model server", url)
+
+
+def test_without_a_draft_a_chat_server_is_never_called(rag_cli, base_index) -> None:
+    """A chat server returns no prompt logits, so with no draft the selector answers alone, server or not."""
+    result = rag_cli(
+        "--index-dir", str(base_index.index_dir), "ask", SAMPLE, "--json",
+        env={"RAG_BACKEND": "openai", "RAG_BASE_URL": down_url(), "RAG_REMOTE_RETRIES": "0"},
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert "June 6" in data["answer"] and "model_score" not in data["timings"]
 
 
 # ---------------------------------------------------------------- against llama_cpp.server

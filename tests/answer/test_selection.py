@@ -14,6 +14,8 @@ from rag.answer.grounding import context_of
 from rag.answer.selection import (
     DESCRIBE,
     EXPLAIN,
+    PERSON,
+    PLACE,
     SELECTOR_FILE,
     YES_NO,
     Selection,
@@ -34,7 +36,9 @@ from rag.core.records import Chunk, Hit
     [
         ("When did the troops arrive?", DATE),
         ("How many troops arrived?", QUANTITY),
-        ("Who leads the ministry?", NAME),
+        ("Who leads the ministry?", PERSON),
+        ("Where did the aircraft land?", PLACE),
+        ("Which aircraft ferried the equipment?", NAME),
         ("Why did China join the drills?", EXPLAIN),
         ("How does VACUUM reclaim space?", EXPLAIN),
         ("What does CLUSTER do?", DESCRIBE),
@@ -72,7 +76,7 @@ def test_a_sentence_about_another_year_does_not_cover_the_question() -> None:
     assert rows["2021"]["numbers_missing"] == 0 and rows["2022"]["numbers_missing"] == 1
     assert rows["2021"]["cover_sentence"] > rows["2022"]["cover_sentence"]
     assert set(rows["2021"]) <= set(feature_names())
-    assert rows["2021"]["name*person"] == 1 and rows["2021"]["novelty"] == 1
+    assert rows["2021"]["person*person"] == 1 and rows["2021"]["novelty"] == 1
 
 
 def test_rescoring_features_are_relative_to_the_best_scored_candidate() -> None:

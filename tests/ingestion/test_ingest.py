@@ -107,9 +107,9 @@ def test_incremental_reingest(index_copy, embedder):
     # the removed document is gone from every part of the index
     assert REMOVED not in new.documents and REMOVED not in new.manifest.documents
     assert all(c.doc_id != REMOVED for c in new.chunks)
-    # new vectors are the embeddings of their own chunk texts (rows stay aligned)
+    # new vectors are the embeddings of their own chunks (heading and text; rows stay aligned)
     for r in rows_of(new, CHANGED)[:2] + rows_of(new, ADDED)[-2:]:
-        expected = embedder.encode([new.chunks[r].text])[0]
+        expected = embedder.encode([new.chunks[r].indexed_text])[0]
         assert np.allclose(new.vectors[r], expected, atol=1e-4)
     # and retrieval finds the new content
     from rag.answer.retrieval import RetrievalSettings, Retriever
