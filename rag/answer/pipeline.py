@@ -206,10 +206,11 @@ class Pipeline:
             passages = select_passages(
                 question, query_vec, hits, self.index.documents, self.embedder, settings.context_passages
             )
-        draft = ""
-        if settings.draft:
+        draft, prompt = "", None
+        if settings.draft or self._scores(settings):  # the model reads this prompt: it must fit
             with _timed(timings, "prompt"):
                 prompt = self.build_prompt(question, passages, settings)
+        if settings.draft:
             with _timed(timings, "generate"):
                 draft = self._draft(prompt, settings, on_token)
         with _timed(timings, "select"):
@@ -217,7 +218,7 @@ class Pipeline:
         selection = self.selection_for(settings) if score else None
         if selection is not None and selection.second is not None and considered and self._scores(settings):
             with _timed(timings, "model_score"):
-                considered = self._rescore(question, passages, considered, selection, settings)
+                considered = self._rescore(question, passages, considered, selection, settings, prompt)
         confidence = 0.0
         if selection is not None and considered:
             confidence = selection.confidence(
@@ -227,12 +228,12 @@ class Pipeline:
 
     def _rescore(
         self, question: str, passages: list[Passage], considered: tuple[Considered, ...],
-        selection: Selection, settings: Settings,
+        selection: Selection, settings: Settings, prompt: str | None = None,
     ) -> tuple[Considered, ...]:  # fmt: skip
         """The first stage's top candidates re-weighed with the answer model's likelihood of each."""
         top, rest = considered[: selection.top_k], considered[selection.top_k :]
         texts = [c.candidate.text for c in top if len(c.candidate.text.split()) <= SCORED_WORDS]
-        scores = self.model_scores(question, passages, texts, settings)
+        scores = self.model_scores(question, passages, texts, settings, prompt)
         if scores is None:  # the backend cannot score: the first stage decides
             return considered
         by_text = dict(zip(texts, scores))
@@ -248,8 +249,9 @@ class Pipeline:
         return settings.model_score and hasattr(self.generator_for(settings), "continuation_logprobs")
 
     def model_scores(
-        self, question: str, passages: list[Passage], texts: list[str], settings: Settings | None = None
-    ) -> list[list[float]] | None:
+        self, question: str, passages: list[Passage], texts: list[str], settings: Settings | None = None,
+        prompt: str | None = None,
+    ) -> list[list[float]] | None:  # fmt: skip
         """The answer model's log-probability of each token of each text as the answer to the prompt.
 
         None when the backend cannot score text (a chat server returns no prompt logits).
@@ -259,7 +261,7 @@ class Pipeline:
         score = getattr(generator, "continuation_logprobs", None)
         if score is None:
             return None
-        return score(self.build_prompt(question, passages, settings), texts)
+        return score(prompt or self.build_prompt(question, passages, settings), texts)
 
     def _draft(self, prompt: str, settings: Settings, on_token: Callable[[str], None] | None) -> str:
         gen = GenerationSettings(
