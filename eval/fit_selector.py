@@ -5,13 +5,15 @@
     python eval/fit_selector.py --ablate         # also the ablation table (each feature family off)
 
 For each collection of eval/suite.toml, every gold question goes through the
-answer path up to the candidates (Pipeline.deliberate, unscored); each
-candidate is labelled by its SQuAD token F1 against the gold answers
-(positive from 0.5). A logistic regression is fitted on the pooled
-candidates, each question weighing the same, and the abstention threshold is
-the probability that maximises the pooled per-question utility: the answer's
-quality (accuracy, or span F1 where the gold answers are spans) when
-answerable, 1 for abstaining when not.
+answer path up to the candidates (Pipeline.deliberate, unscored, with the
+model's draft so that its feature can be ablated); a second pass adds the
+answer model's log-probabilities of each question's likeliest candidates.
+Each candidate's target mixes holding a gold answer and its SQuAD span F1.
+Fitted on the pooled candidates: a pairwise ranker (first stage), a second
+one over the answer model's likelihood of the top K, and an answerability
+model whose threshold maximises the pooled per-question utility: the
+answer's quality (accuracy, or span F1 where the gold answers are spans)
+when answerable, 1 for abstaining when not.
 
 The honest estimate is leave-one-collection-out: the model and the threshold
 are fitted on the other collections and score the one left out. Collections
@@ -100,11 +102,11 @@ VARIANTS = {
 # ------------------------------------------------------------ collecting candidates
 
 
-def collect(entry, configured, draft: bool) -> list[dict]:
+def collect(entry, configured) -> list[dict]:
     """One record per gold question: the gold, and every candidate's text, features and label."""
     from rag.answer.pipeline import Pipeline
 
-    settings = configured.with_overrides(collection=entry.collection, gold=entry.gold, draft=draft)
+    settings = configured.with_overrides(collection=entry.collection, gold=entry.gold, draft=True)
     settings = settings.with_overrides(index_dir=index_dir_for(settings, entry.collection, configured))
     prepare_index(settings, entry.collection)
     pipeline = Pipeline(settings)
@@ -156,36 +158,35 @@ def add_model_scores(entry, configured, records: list[dict], first: Selector) ->
     print(file=sys.stderr)
 
 
-def load_records(reuse: bool, draft: bool) -> dict[str, tuple[str, list[dict]]]:
+def load_records(reuse: bool) -> dict[str, tuple[str, list[dict]]]:
     """name -> (group, records); the group is the collection folder (news dev and probe share one)."""
     configured = load_settings()
+    entries = load_suite(HERE / "suite.toml")
     out = {}
     CACHE.mkdir(parents=True, exist_ok=True)
-    for entry in load_suite(HERE / "suite.toml"):
-        path = CACHE / f"{entry.name}{'' if draft else '-nodraft'}.jsonl"
+    for entry in entries:
+        path = CACHE / f"{entry.name}.jsonl"
         if reuse and path.exists():
             records = [json.loads(line) for line in path.read_text().splitlines() if line]
         else:
-            records = collect(entry, configured, draft)
-            path.write_text("".join(json.dumps(r) + "\n" for r in records))
+            records = collect(entry, configured)
+            _save(path, records)
         out[entry.name] = (str(entry.collection), [_relative(r) for r in records])
     pooled = [r for _, records in out.values() for r in records]
     first = fit(pooled, _all).first
-    for entry in load_suite(HERE / "suite.toml"):
+    for entry in entries:
         records = out[entry.name][1]
         if any(c.get("lm_scored") is None for r in records for c in r["candidates"]):
             add_model_scores(entry, configured, records, first)
-            path = CACHE / f"{entry.name}{'' if draft else '-nodraft'}.jsonl"
-            path.write_text("".join(json.dumps(r) + "\n" for r in records))
+            _save(CACHE / f"{entry.name}.jsonl", records)
     return out
 
 
+def _save(path: Path, records: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+
+
 # ------------------------------------------------------------ fitting and scoring
-
-
-def design(records: list[dict], keep) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    names = [n for n in feature_names() if keep(n) and n != "bias"]
-    return (*_matrix([r["candidates"] for r in records], names), names)
 
 
 def _matrix(groups: list[list[dict]], names) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -208,7 +209,7 @@ def _logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, names, c: float) -> S
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=c, max_iter=5000)
     model.fit((x - mean) / scale, y, sample_weight=w)
-    return Selector(tuple(names), mean, scale, model.coef_[0], float(model.intercept_[0]), 0.0)
+    return Selector(tuple(names), mean, scale, model.coef_[0], float(model.intercept_[0]))
 
 
 def _pointwise(groups: list[list[dict]], names, c: float) -> Selector:
@@ -255,7 +256,7 @@ def _ranker(groups: list[list[dict]], names, c: float) -> Selector:
     platt = LogisticRegression(C=100.0, max_iter=5000)
     platt.fit((z @ coef)[:, None], t >= 0.5, sample_weight=w)
     a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
-    return Selector(tuple(names), mean, scale, a * coef, b, 0.0)
+    return Selector(tuple(names), mean, scale, a * coef, b)
 
 
 def fit(records: list[dict], keep, c: float = C, second: bool = False) -> Selection:
@@ -413,7 +414,7 @@ def main() -> None:
                         help="the variant written to rag/answer/selector.json")  # fmt: skip
     parser.add_argument("--no-write", action="store_true", help="do not overwrite rag/answer/selector.json")
     args = parser.parse_args()
-    data = load_records(args.reuse, draft=True)
+    data = load_records(args.reuse)
     nlp_off = {name: (g, [_without_nlp(r) for r in records]) for name, (g, records) in data.items()}
     names = list(VARIANTS) if args.ablate else [args.variant]
     report: dict = {"variant": args.variant, "variants": {}}

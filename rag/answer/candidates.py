@@ -69,11 +69,11 @@ def candidates(
     found: dict[tuple[int, int, str], Candidate] = {}
 
     def add(passage, sentence, start, end, source, typed_score=0.0):
-        text = passage_text(passage, sentence, start, end).strip(" ,;:.\n\t")
+        raw = sentence.text[start - sentence.start : end - sentence.start]
+        text = raw.strip(" ,;:.\n\t")
         if not text:
             return
-        lead = passage_text(passage, sentence, start, end).find(text)
-        start += lead
+        start += raw.find(text)
         key = (start, start + len(text), source)
         if key not in found:
             found[key] = Candidate(
@@ -94,11 +94,6 @@ def candidates(
         if (span.sentence.start, span.sentence.end) in rank_of:
             add(span.passage, span.sentence, span.start, span.end, TYPED, span.score)
     return list(found.values())
-
-
-def passage_text(passage: Passage, sentence: Sentence, start: int, end: int) -> str:
-    """Article text [start, end) read from the sentence that holds it."""
-    return sentence.text[start - sentence.start : end - sentence.start]
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:

@@ -1,11 +1,13 @@
-"""The question-answering pipeline: retrieve -> select evidence -> prompt -> generate -> cite.
+"""The question-answering pipeline: retrieve -> evidence -> candidates -> select -> (model score) -> cite.
 
 `Pipeline` owns the loaded index, the embedder and (lazily) the answer model,
 so one instance serves many questions. Correctness does not rest on the
-small model following instructions: its one-line draft only steers the
-choice of a typed span copied verbatim from the evidence (rag/answer/extraction.py);
-a question no sentence is relevant to, or a typed question with no candidate
-of its type, ends in an abstention.
+small model following instructions: the answer is a candidate span copied
+verbatim from the evidence (rag/answer/candidates.py), chosen by the fitted
+selector (rag/answer/selection.py); the model only re-weighs the likeliest
+candidates by their likelihood, says yes or no, and, when asked (`draft`),
+writes a streamed draft. Below the selector's threshold the answer is an
+abstention.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from rag.index import store
 from rag.index.embedding import Embedder
 
 ABSTAIN = "The documents do not say."
-CONSTRAINT_DEPTH = 2  # hits looked at per hit kept, when the question's numbers reorder them
+CONSTRAINT_DEPTH = 2  # hits looked at per hit kept, when the question's years reorder them
 # One line, no brackets: the model cannot fake citations or ramble past a newline.
 ANSWER_FORBID = "\n[]"
 
@@ -201,7 +203,7 @@ class Pipeline:
             hits = self.retrieve(question, settings.retriever, settings.top_k, query_vec)
         view = view_question(question, self._rarity())
         if not hits:
-            return Deliberation(question, view, hits, [], "", (), 0.0)
+            return Deliberation(question, view, hits, [], "", (), 0.0, None)
         with _timed(timings, "evidence"):
             passages = select_passages(
                 question, query_vec, hits, self.index.documents, self.embedder, settings.context_passages
@@ -224,7 +226,7 @@ class Pipeline:
             confidence = selection.confidence(
                 [c.features for c in considered[:2]], [c.probability for c in considered[:2]], view.form
             )
-        return Deliberation(question, view, hits, passages, draft, considered, confidence)
+        return Deliberation(question, view, hits, passages, draft, considered, confidence, prompt)
 
     def _rescore(
         self, question: str, passages: list[Passage], considered: tuple[Considered, ...],
@@ -353,7 +355,9 @@ class Pipeline:
     def _verdict(self, deliberation: Deliberation, settings: Settings) -> str | None:
         """"Yes" or "No", whichever the answer model finds likelier after the prompt; None if it cannot say."""
         words = load_profile().answers.yes_no
-        scores = self.model_scores(deliberation.question, deliberation.passages, list(words), settings)
+        scores = self.model_scores(
+            deliberation.question, deliberation.passages, list(words), settings, deliberation.prompt
+        )
         if not scores or not all(scores):
             return None
         return max(zip(words, scores), key=lambda ws: sum(ws[1]))[0]
@@ -404,6 +408,7 @@ class Deliberation:
     draft: str
     considered: tuple[Considered, ...]  # best first
     confidence: float  # that the first candidate is the answer (the selection's answerability model)
+    prompt: str | None  # what the answer model read, when it is called
 
 
 def _excerpts(passages: list[Passage], limit: int) -> list[tuple[int, str, str]]:

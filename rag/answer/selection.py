@@ -8,9 +8,12 @@ question's form asks for (a cross of form and entity label), how much of it
 the question already says, how long it is, where it sits, and how far the
 answer model's draft agrees with it. A logistic regression over those
 features, fitted on the pooled development collections by eval/fit_selector.py
-(its weights are data: rag/answer/selector.json), gives each candidate the
-probability that it answers the question; the best one is the answer, unless
-its probability is below the fitted threshold, and then the documents do not say.
+(its weights are data: rag/answer/selector.json) as a pairwise ranker, gives
+each candidate the probability that it answers the question; a second stage
+re-weighs the top ones with the answer model's likelihood of each, and an
+answerability model says whether the best one is answer enough: below its
+fitted threshold, the documents do not say. Two rules come before any
+weighing (`admissible`).
 """
 
 from __future__ import annotations
@@ -259,14 +262,13 @@ def feature_names() -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Selector:
-    """A logistic regression over standardised features, and the probability below which it abstains."""
+    """A logistic model over standardised features (one stage of a `Selection`)."""
 
     names: tuple[str, ...]
     mean: np.ndarray
     scale: np.ndarray
     coef: np.ndarray
     intercept: float
-    threshold: float
 
     def matrix(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
         at = {name: i for i, name in enumerate(self.names)}
@@ -290,13 +292,12 @@ class Selector:
             "scale": self.scale.tolist(),
             "coef": self.coef.tolist(),
             "intercept": self.intercept,
-            "threshold": self.threshold,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> Selector:
         return cls(tuple(data["names"]), np.asarray(data["mean"]), np.asarray(data["scale"]),
-                   np.asarray(data["coef"]), float(data["intercept"]), float(data["threshold"]))  # fmt: skip
+                   np.asarray(data["coef"]), float(data["intercept"]))  # fmt: skip
 
 
 # ------------------------------------------------------------ the answer model's second opinion
@@ -317,8 +318,8 @@ def rescore_features(first_logits: Sequence[float], logprobs: Sequence[Sequence[
     ]  # fmt: skip
 
 
-ANSWER_FEATURES = ("top", "margin", "names_missing", "numbers_missing", "cover_context", "cover_sentence",
-                   "relevance", "dense", "bm25_share", *(f"form_{f}" for f in FORMS))  # fmt: skip
+_COPIED = ("names_missing", "numbers_missing", "cover_context", "cover_sentence", "relevance", "dense", "bm25_share")
+ANSWER_FEATURES = ("top", "margin", *_COPIED, *(f"form_{f}" for f in FORMS))
 
 
 def answer_features(best: Mapping[str, float], p_best: float, p_next: float | None, form: str) -> dict[str, float]:
@@ -326,7 +327,7 @@ def answer_features(best: Mapping[str, float], p_best: float, p_next: float | No
     much it beats the next, and how well that candidate's sentence and context cover the question."""
     top = float(logit(np.array([p_best]))[0])
     margin = top - float(logit(np.array([p_next]))[0]) if p_next is not None else 5.0
-    row = {name: float(best.get(name, 0.0)) for name in ANSWER_FEATURES[2:9]}
+    row = {name: float(best.get(name, 0.0)) for name in _COPIED}
     return {"top": top, "margin": margin, **row, f"form_{form}": 1.0}
 
 

@@ -28,6 +28,7 @@ previous version live and loadable.
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import json
 import os
@@ -91,12 +92,11 @@ class IndexData:
     mentions: dict[str, tuple[Mention, ...]] = field(default_factory=dict)  # doc_id -> in text order
 
     def mentions_in(self, doc_id: str, start: int, end: int) -> list[Mention]:
-        """The mentions of `doc_id` lying wholly inside [start, end)."""
-        import bisect
-
+        """The mentions of `doc_id` lying wholly inside [start, end) (they are sorted by start)."""
         found = self.mentions.get(doc_id, ())
         first = bisect.bisect_left(found, start, key=lambda m: m.start)
-        return [m for m in found[first:] if m.start < end and m.end <= end] if found else []
+        last = bisect.bisect_left(found, end, key=lambda m: m.start)
+        return [m for m in found[first:last] if m.end <= end]
 
     def chunks_of(self, doc_id: str) -> list[int]:
         return [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
