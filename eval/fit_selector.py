@@ -3,10 +3,12 @@
     python eval/fit_selector.py                  # collect candidates (cached), fit, write selector.json
     python eval/fit_selector.py --reuse          # fit again from the cached candidates
     python eval/fit_selector.py --ablate         # also the ablation table (each feature family off)
+    RAG_FIT_DRAFT=1 python eval/fit_selector.py  # collect the model's drafts too (their variants)
 
 For each collection of eval/suite.toml, every gold question goes through the
-answer path up to the candidates (Pipeline.deliberate, unscored, with the
-model's draft so that its feature can be ablated); a second pass adds the
+answer path up to the candidates (Pipeline.deliberate, unscored; with
+RAG_FIT_DRAFT=1 also the model's draft, whose variants the ablation then
+compares: the shipped selector does not use it); a second pass adds the
 answer model's log-probabilities of each question's likeliest candidates.
 Each candidate's target mixes holding a gold answer and its SQuAD span F1.
 Fitted on the pooled candidates: a pairwise ranker (first stage), a second
@@ -65,6 +67,7 @@ TOP_K = 8  # candidates the answer model re-weighs
 LEARNER = os.environ.get("RAG_FIT_LEARNER", "pairwise")  # or "pointwise": compared in docs/evaluation.md
 ANSWERER = os.environ.get("RAG_FIT_ANSWERER", "1") == "1"  # the answerability model (0: threshold the top)
 GATES = os.environ.get("RAG_FIT_GATES", "1") == "1"  # 0: no hard rules before weighing (docs/evaluation.md)
+DRAFT = os.environ.get("RAG_FIT_DRAFT", "0") == "1"  # collect the model's drafts (slow; off by default)
 MARGIN = 0.25  # a pair counts when one candidate's target beats the other's by this much
 PAIRS = 20  # wrong candidates paired with each right one, at most
 SCORED = 16  # candidates per question scored by the answer model when collecting
@@ -97,6 +100,7 @@ VARIANTS = {
     "no spaCy mentions": (_no_draft, True, True, True),
     "no hard rules (names, typed forms)": (_no_draft, True, False, False),
 }
+DRAFT_VARIANTS = {"draft + model score", "draft, no model score"}  # need candidates collected with drafts
 
 
 # ------------------------------------------------------------ collecting candidates
@@ -106,7 +110,7 @@ def collect(entry, configured) -> list[dict]:
     """One record per gold question: the gold, and every candidate's text, features and label."""
     from rag.answer.pipeline import Pipeline
 
-    settings = configured.with_overrides(collection=entry.collection, gold=entry.gold, draft=True)
+    settings = configured.with_overrides(collection=entry.collection, gold=entry.gold, draft=DRAFT)
     settings = settings.with_overrides(index_dir=index_dir_for(settings, entry.collection, configured))
     prepare_index(settings, entry.collection)
     pipeline = Pipeline(settings)
@@ -416,7 +420,7 @@ def main() -> None:
     args = parser.parse_args()
     data = load_records(args.reuse)
     nlp_off = {name: (g, [_without_nlp(r) for r in records]) for name, (g, records) in data.items()}
-    names = list(VARIANTS) if args.ablate else [args.variant]
+    names = [n for n in VARIANTS if DRAFT or n not in DRAFT_VARIANTS] if args.ablate else [args.variant]
     report: dict = {"variant": args.variant, "variants": {}}
     chosen = None
     global GATES
