@@ -90,8 +90,20 @@ def summarize_collection(index: IndexData, embedder, n: int, doc_ids: Iterable[s
 def prose_sentences(document: Document) -> list[tuple[int, int]]:
     """Spans of the document's content sentences that can stand in a summary, in order."""
     read = _WRAPPED.sub(" ", document.text)  # same length: offsets stay the document's
-    spans = [span for s, e in document.sections for span in split_sentences(read, s, e)]
+    spans = [span for s, e in _paragraphs(document) for span in split_sentences(read, s, e)]
     return [(s, e) for s, e in spans if is_prose(document.text[s:e], document.title)]
+
+
+def _paragraphs(document: Document) -> list[tuple[int, int]]:
+    """The content sections (one per kept line) joined where only whitespace lies between them:
+    a wrapped paragraph is one region, and nothing dropped as boilerplate is inside one."""
+    merged: list[list[int]] = []
+    for s, e in sorted(document.sections):
+        if merged and document.text[merged[-1][1] : s].isspace():
+            merged[-1][1] = e
+        else:
+            merged.append([s, e])
+    return [(s, e) for s, e in merged]
 
 
 def is_prose(text: str, title: str = "") -> bool:
