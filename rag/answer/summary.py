@@ -24,12 +24,13 @@ the document as it is.
 
 A collection summary gives each document one or two sentences and groups
 the documents by topic: agglomerative clustering of the documents'
-centroids (scikit-learn; the number of groups by silhouette), each group
+centroids (scikit-learn, Ward linkage, about sqrt(n / 2) groups), each group
 labelled by its highest-weighted TF-IDF terms.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
@@ -41,6 +42,7 @@ from rag.ingestion.sentences import split_sentences
 
 MMR_LAMBDA = 0.7  # centrality against novelty
 POOL_PER_SENTENCE = 3  # chunks pooled per sentence wanted
+COLLECTION_POOL_PER_SENTENCE = 1  # the same for a collection summary: embedding sentences is its whole cost
 MIN_WORDS, MAX_WORDS = 8, 80
 MIN_LETTER_SHARE = 0.7  # of a sentence's non-space characters
 TOPIC_TERMS = 4
@@ -52,15 +54,16 @@ _SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$")
 _NOT_PROSE = re.compile(r"https?://|www\.|^\s*(?:\[\d+\]|\d+[.)]\s)")
 
 
-def summarize(index: IndexData, embedder, doc_id: str, n: int) -> Summary:
-    """The `n` most central and covering prose sentences of the document, in document order."""
+def summarize(index: IndexData, embedder, doc_id: str, n: int, pool: int = POOL_PER_SENTENCE) -> Summary:
+    """The `n` most central and covering prose sentences of the document, in document order,
+    from the sentences of `pool` chunks per sentence wanted."""
     document = index.documents[doc_id]
     rows = index.rows_of([doc_id])
     if len(rows) == 0:  # a document with no content sections
         return Summary(doc_id, document.title, ())
     centroid = _centroid(index.vectors, rows)
-    pool = [rows[i] for i in _mmr(np.asarray(index.vectors[rows]), centroid, POOL_PER_SENTENCE * n)]
-    spans = _pooled(prose_sentences(document), [index.chunks[r] for r in pool])
+    pooled = [rows[i] for i in _mmr(np.asarray(index.vectors[rows]), centroid, pool * n)]
+    spans = _pooled(prose_sentences(document), [index.chunks[r] for r in pooled])
     if not spans:
         return Summary(doc_id, document.title, ())
     vectors = embedder.encode_sentences([" ".join(document.text[s:e].split()) for s, e in spans])
@@ -80,7 +83,8 @@ def summarize_collection(index: IndexData, embedder, n: int, doc_ids: Iterable[s
     topics = []
     for label in sorted(set(labels), key=lambda g: (-int(np.sum(labels == g)), g)):
         members = [d for d, g in zip(ids, labels) if g == label]
-        topics.append(Topic(terms[label], tuple(summarize(index, embedder, d, n) for d in members)))
+        summaries = tuple(summarize(index, embedder, d, n, COLLECTION_POOL_PER_SENTENCE) for d in members)
+        topics.append(Topic(terms[label], summaries))
     return topics
 
 
@@ -147,19 +151,19 @@ def _mmr(vectors: np.ndarray, centroid: np.ndarray, k: int, weight: float = MMR_
 
 
 def _groups(centroids: np.ndarray) -> np.ndarray:
-    """A topic label per document: average-linkage clusters of the centroids, as many as fit best."""
-    from sklearn.cluster import AgglomerativeClustering
-    from sklearn.metrics import silhouette_score
+    """A topic label per document: Ward clusters of the (unit) centroids, about sqrt(n / 2) of them.
 
-    if len(centroids) < 3:
+    Ward's criterion makes groups of comparable size; the silhouette, tried
+    first, preferred one group of nearly every paper and a few outliers on the
+    papers collection, which groups nothing. sqrt(n / 2) is the usual rule of
+    thumb for the number of clusters (Mardia et al., Multivariate Analysis).
+    """
+    from sklearn.cluster import AgglomerativeClustering
+
+    k = min(MAX_TOPICS, round(math.sqrt(len(centroids) / 2)))
+    if k < 2:
         return np.zeros(len(centroids), dtype=int)
-    best, best_score = np.zeros(len(centroids), dtype=int), -1.0
-    for k in range(2, min(MAX_TOPICS, len(centroids) - 1) + 1):
-        labels = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(centroids)
-        score = silhouette_score(centroids, labels, metric="cosine")
-        if score > best_score:
-            best, best_score = labels, score
-    return best
+    return AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(centroids)
 
 
 def _topic_terms(documents: list[Document], labels: np.ndarray) -> dict[int, tuple[str, ...]]:
