@@ -43,7 +43,7 @@ wrong key, 409 while another ingest runs, 502 when the model server fails,
 else is a bug: 500, "unexpected <type>", and the traceback in the log.
 
 Only the pipeline's public interface is used (`ask`, `reload`, `settings`,
-`index.documents`), so the routes do not depend on which vector store
+`index.documents`; `scope`, `summary`, `collection_summary` for documents and summaries), so the routes do not depend on which vector store
 holds the index. Answers are serialised by one lock (a llama.cpp context is
 not thread-safe; the UI shares the lock when it serves the same pipeline);
 ingests run outside it and are serialised by their own lock.
@@ -474,7 +474,8 @@ def chat_routes(service: RagService, guard: Callable[[Handler], Handler]) -> API
         chat = parse_chat_request(await json_body(request))
         service.pipeline.check_question(chat.question)  # a bad question is a 400, even when streaming
         settings = service.settings.with_overrides(**chat.overrides)
-        service.pipeline.scope(settings.documents)  # an unknown document is a 400, even when streaming
+        if settings.documents:  # an unknown document is a 400, even when streaming
+            service.pipeline.scope(settings.documents)
         completion_id, created = f"chatcmpl-rag-{uuid.uuid4().hex}", int(time.time())
         if chat.stream:
             return StreamingResponse(
