@@ -17,6 +17,7 @@ from rag.core.errors import DocumentError
 
 GLOB_CHARS = "*?["
 CLOSEST = 3  # IDs an error suggests
+MIN_LIKENESS = 0.5  # difflib ratio below which an ID is not suggested
 
 
 def resolve(names: Iterable[str], doc_ids: Iterable[str]) -> tuple[str, ...]:
@@ -43,8 +44,18 @@ def matches(name: str, known: list[str]) -> list[str]:
 
 
 def unknown_message(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=CLOSEST, cutoff=0.3)
-    if not close:  # a short name is far from every long ID: suggest those sharing its first characters
-        close = [d for d in known if d[:2].lower() == name[:2].lower()][:CLOSEST]
+    close = closest(name, known)
     hint = f"; closest: {', '.join(close)}" if close else f"; the index holds {len(known)} documents"
     return f"no document {name!r} in the index{hint}"
+
+
+def closest(name: str, known: list[str], n: int = CLOSEST) -> list[str]:
+    """The IDs most like `name` (difflib's ratio), read whole or as far as `name` goes: a short name
+    ("cq85") is compared with each ID's beginning ("cq085"), not with a long ID it can only be a part of."""
+
+    def likeness(doc_id: str) -> float:
+        windows = (doc_id, doc_id[: len(name)], doc_id[: len(name) + 1])
+        return max(difflib.SequenceMatcher(None, name.lower(), w.lower()).ratio() for w in windows)
+
+    scored = sorted(((likeness(d), d) for d in known), key=lambda sd: (-sd[0], sd[1]))
+    return [d for score, d in scored[:n] if score >= MIN_LIKENESS]
