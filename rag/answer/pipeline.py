@@ -180,6 +180,7 @@ class Pipeline:
         chosen = self.scope(settings.documents)  # an unknown document fails before any work
         about = self.about_collection(question, settings, timings)
         if about is not None:
+            about.timings = timings
             return _finish(about, timings)
         deliberation = self.deliberate(question, settings, on_token, timings)
         answer = Answer(

@@ -58,7 +58,7 @@ def pipeline(base_index, embedder):
 def _checked(pipeline, question: str, **overrides) -> dict:
     """The answer as `rag ask --json` prints it; every cited and claimed span is the document's own text."""
     answer = pipeline.ask(question, **overrides)
-    assert answer.intent != "passages" and answer.retrieved == []
+    assert answer.intent != "passages" and answer.retrieved == [] and set(answer.timings) == {"collection", "total"}
     data = answer_to_json(answer, pipeline.index.documents)
     for c in data["citations"]:
         text = pipeline.index.documents[c["doc"]].text
