@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
+from rag.answer.about_collection import answer_about, recognise
 from rag.answer.candidates import Candidate, candidates
 from rag.answer.evidence import Passage, ranked_sentences, select_passages, terms
 from rag.answer.generation.base import AnswerModel, GenerationSettings
@@ -45,12 +46,13 @@ from rag.answer.selection import (
     view_question,
     with_relative,
 )
+from rag.answer.summary import summarize, summarize_collection
 from rag.core.collection_info import read_collection_info
-from rag.core.errors import QuestionError
+from rag.core.errors import DocumentError, QuestionError
 from rag.core.profile import load_profile
-from rag.core.records import Answer, Citation, Claim, Hit
+from rag.core.records import Answer, Citation, Claim, Hit, Summary, Topic
 from rag.core.settings import Settings
-from rag.index import store
+from rag.index import scope, store
 from rag.index.embedding import Embedder
 
 ABSTAIN = "The documents do not say."
@@ -92,6 +94,7 @@ class Pipeline:
         self.collection_info = read_collection_info(settings.collection)  # the prompt's {description}
         self.passage_fragment = load_fragment(settings.prompts_dir, "passage")
         self._rarity_of = None  # (index, its term rarity), rebuilt when the index is reloaded
+        self._summaries: dict = {}  # summaries of the loaded index version (`_kept`)
 
     @property
     def generator(self) -> AnswerModel:
@@ -119,10 +122,16 @@ class Pipeline:
     def check_question(self, question: str) -> str:
         return check_question(question, self.settings.max_question_chars)
 
+    def scope(self, names: Iterable[str]) -> tuple[str, ...]:
+        """The document IDs `names` (IDs, prefixes, globs) select; an unknown one is a DocumentError."""
+        return scope.resolve(names, self.index.documents)
+
     def retrieve(
-        self, question: str, mode: str | None = None, top_k: int | None = None, query_vec=None
-    ) -> list[Hit]:
-        """The top hits; with `constraints`, hits holding every year the question writes come first."""
+        self, question: str, mode: str | None = None, top_k: int | None = None, query_vec=None,
+        documents: Iterable[str] = (),
+    ) -> list[Hit]:  # fmt: skip
+        """The top hits, from `documents` only when given; with `constraints`, hits holding every
+        year the question writes come first."""
         s = self.settings
         top_k = top_k or s.top_k
         depth = top_k * CONSTRAINT_DEPTH if s.constraints else top_k
@@ -134,7 +143,8 @@ class Pipeline:
             dense_weight=s.dense_weight,
             bm25_weight=s.bm25_weight,
         )
-        hits = self.retriever.search(question, rs, query_vec)
+        rows = self.index.rows_of(self.scope(documents)) if documents else None
+        hits = self.retriever.search(question, rs, query_vec, rows)
         if s.constraints:
             hits = promote_constrained(hits, question_years(question))
         return [dataclasses.replace(h, rank=i) for i, h in enumerate(hits[:top_k], start=1)]
@@ -167,10 +177,15 @@ class Pipeline:
         """Answer one question; `on_token` receives the model's text as it streams."""
         settings = self.settings.with_overrides(**overrides) if overrides else self.settings
         timings: dict[str, float] = {}
+        chosen = self.scope(settings.documents)  # an unknown document fails before any work
+        about = self.about_collection(question, settings, timings)
+        if about is not None:
+            about.timings = timings
+            return _finish(about, timings)
         deliberation = self.deliberate(question, settings, on_token, timings)
         answer = Answer(
             question=deliberation.question, answer=ABSTAIN, abstained=True,
-            retrieved=deliberation.hits, timings=timings, draft=deliberation.draft,
+            retrieved=deliberation.hits, timings=timings, draft=deliberation.draft, scope=chosen,
         )  # fmt: skip
         with _timed(timings, "cite"):
             threshold = settings.abstain_threshold
@@ -178,6 +193,44 @@ class Pipeline:
                 threshold = self.selection_for(settings).threshold
             self._settle(answer, deliberation, threshold, settings)
         return _finish(answer, timings)
+
+    def about_collection(self, question: str, settings: Settings, timings: dict[str, float]) -> Answer | None:
+        """A question about the collection itself ("which documents mention X?"), answered from the
+        index (rag/answer/about_collection.py); None for any other question."""
+        question = self.check_question(question)
+        found = recognise(question)
+        if found is None:
+            return None
+        with _timed(timings, "collection"):
+            return answer_about(found, self.index, self, settings, question, ABSTAIN)
+
+    def summary(self, doc_id: str, sentences: int | None = None) -> Summary:
+        """The document's extractive summary (rag/answer/summary.py); kept per index version."""
+        n = sentences or self.settings.summary_sentences
+        doc_id = self.one_document(doc_id)
+        return self._kept(("doc", doc_id, n), lambda: summarize(self.index, self.embedder, doc_id, n))
+
+    def one_document(self, name: str) -> str:
+        """The one document `name` (an ID, a prefix, a glob) selects; naming several is a DocumentError."""
+        ids = self.scope([name])
+        if len(ids) != 1:
+            shown = ", ".join(ids[:3]) + (", …" if len(ids) > 3 else "")
+            raise DocumentError(f"{name!r} matches {len(ids)} documents ({shown}); name one")
+        return ids[0]
+
+    def collection_summary(self, sentences: int = 2, documents: Iterable[str] = ()) -> list[Topic]:
+        """One or two sentences per document, the documents grouped by topic; kept per index version."""
+        chosen = self.scope(documents) if documents else tuple(sorted(self.index.documents))
+        return self._kept(
+            ("all", chosen, sentences), lambda: summarize_collection(self.index, self.embedder, sentences, chosen)
+        )
+
+    def _kept(self, key: tuple, make: Callable):
+        if self._summaries.get("index") is not self.index:
+            self._summaries = {"index": self.index}
+        if key not in self._summaries:
+            self._summaries[key] = make()
+        return self._summaries[key]
 
     def selection_for(self, settings: Settings) -> Selection:
         return load_selection(settings.selector or SELECTOR_FILE)
@@ -200,7 +253,7 @@ class Pipeline:
         question = self.check_question(question)
         with _timed(timings, "retrieve"):
             query_vec = self.embedder.encode_query(question)  # once, for retrieval and evidence
-            hits = self.retrieve(question, settings.retriever, settings.top_k, query_vec)
+            hits = self.retrieve(question, settings.retriever, settings.top_k, query_vec, settings.documents)
         view = view_question(question, self._rarity())
         if not hits:
             return Deliberation(question, view, hits, [], "", (), 0.0, None)

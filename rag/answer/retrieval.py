@@ -65,20 +65,32 @@ class Retriever:
 
     # -- public API
 
-    def search(self, query: str, settings: RetrievalSettings, query_vec: np.ndarray | None = None) -> list[Hit]:
-        """Top-k hits; pass `query_vec` when the caller already embedded the query."""
+    def search(
+        self, query: str, settings: RetrievalSettings, query_vec: np.ndarray | None = None,
+        rows: np.ndarray | None = None,
+    ) -> list[Hit]:  # fmt: skip
+        """Top-k hits; pass `query_vec` when the caller already embedded the query.
+
+        With `rows` (the chunks of the documents a question is scoped to), only
+        those chunks are ranked, exactly: their cosines are read from the stored
+        vectors and the other chunks' BM25 scores are zeroed. Filtering a
+        collection-wide top-k instead would lose a scoped document's passages
+        whenever other documents outrank them.
+        """
         if query_vec is None:
             query_vec = self.embedder.encode_query(query)
         bm25 = self._bm25_scores(query)
+        if rows is not None:
+            bm25 = _only(bm25, rows)
         depth = max(settings.candidates, settings.top_k)
         if settings.mode == "dense":
-            ranked = self._dense_ranking(query_vec, settings.top_k)
+            ranked = self._dense(query_vec, settings.top_k, rows)
         elif settings.mode == "bm25":
             ranked = self._top(bm25, settings.top_k)
         elif settings.mode == "hybrid":
             ranked = self._fuse(
                 [
-                    (self._dense_ranking(query_vec, depth), settings.dense_weight),
+                    (self._dense(query_vec, depth, rows), settings.dense_weight),
                     (self._top(bm25, depth), settings.bm25_weight),
                 ],
                 settings.rrf_k,
@@ -86,6 +98,17 @@ class Retriever:
         else:
             raise ValueError(f"unknown retriever {settings.mode!r}")
         return self._hits(ranked, query_vec, bm25)
+
+    def _dense(self, query_vec: np.ndarray, depth: int, rows: np.ndarray | None) -> list[tuple[int, float]]:
+        """The vector store's ranking; for `rows`, an exact cosine ranking of those rows alone,
+        from the stored (memory-mapped) vectors, whichever store holds the index."""
+        if rows is None:
+            return self._dense_ranking(query_vec, depth)
+        if len(rows) == 0:
+            return []
+        cosines = np.asarray(self.index.vectors[rows], dtype=np.float32) @ query_vec
+        order = np.argsort(-cosines, kind="stable")[:depth]
+        return [(int(rows[i]), float(cosines[i])) for i in order]
 
     @staticmethod
     def _fuse(rankings: list[tuple[list[tuple[int, float]], float]], k: int) -> list[tuple[int, float]]:
@@ -104,6 +127,12 @@ class Retriever:
             )
         return hits
 
+
+
+def _only(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    kept = np.zeros_like(scores)
+    kept[rows] = scores[rows]
+    return kept
 
 
 def promote_constrained(hits: list[Hit], numbers: frozenset[str]) -> list[Hit]:

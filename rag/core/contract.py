@@ -8,8 +8,12 @@
       "claims":    [{"text", "n", "doc", "start", "end"}],   # each part of the answer and its own support
       "confidence": float | null,  # the answer selector's probability for the answer (also when abstaining)
       "retrieved": [{"doc", "start", "end", "text", "score"}],   # rank order
-      "timings":   {stage: milliseconds, ..., "total": ms}
+      "timings":   {stage: milliseconds, ..., "total": ms},
+      "scope":     [doc, ...],     # the documents the question was asked of (--doc); empty: all
+      "intent":    str             # "passages", or the collection question it was (about_collection.py)
     }
+
+`rag summarize --json` prints `summary_to_json` (one document) or `topics_to_json` (`--all`).
 
 `doc` is the file name without extension; `start`/`end` are character
 offsets into the article text, so `article[start:end] == text`.
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.core.records import Answer, Document
+from rag.core.records import Answer, Document, Summary, Topic
 
 
 def answer_to_json(answer: Answer, documents: dict[str, Document]) -> dict[str, Any]:
@@ -57,4 +61,21 @@ def answer_to_json(answer: Answer, documents: dict[str, Document]) -> dict[str, 
             for h in answer.retrieved
         ],
         "timings": answer.timings,
+        "scope": list(answer.scope),
+        "intent": answer.intent,
     }
+
+
+def summary_to_json(summary: Summary) -> dict[str, Any]:
+    """{"doc", "title", "sentences": [{"text", "start", "end"}]}: `article[start:end] == text`."""
+    return {
+        "doc": summary.doc_id,
+        "title": summary.title,
+        "sentences": [{"text": s.text, "start": s.start, "end": s.end} for s in summary.sentences],
+    }
+
+
+def topics_to_json(topics: list[Topic]) -> dict[str, Any]:
+    """{"topics": [{"terms", "documents": [summary_to_json, ...]}]}, largest topic first."""
+    return {"topics": [{"terms": list(t.terms), "documents": [summary_to_json(s) for s in t.summaries]}
+                       for t in topics]}  # fmt: skip

@@ -69,6 +69,12 @@ class LoadError(_RequestError):
         super().__init__(f"{self.path}: {self.reason}")
 
 
+class DocumentError(_RequestError):
+    """A document ID (or prefix, or glob) that names no document of the index; the message names the closest."""
+
+    param = "documents"
+
+
 class UploadError(_RequestError):
     """A file that cannot join the collection (type, size, name)."""
 

@@ -181,6 +181,32 @@ class ConversationWords:
 
 
 @dataclass(frozen=True)
+class EntityKind:
+    """Words a question uses for a kind of entity ("dates"), and the entity labels it means."""
+
+    words: Words
+    labels: Words
+
+
+@dataclass(frozen=True)
+class CollectionWords:
+    """Questions about the collection itself: nouns, and one list of templates per form."""
+
+    document: Words
+    documents: Words
+    collection: Words
+    determiners: Words
+    overview: Words
+    listing: Words
+    count: Words
+    mentions: Words
+    count_mentions: Words
+    entities: Words
+    summary: Words
+    kinds: tuple[EntityKind, ...]
+
+
+@dataclass(frozen=True)
 class Profile:
     """One language's vocabulary, table by table as in the profile file."""
 
@@ -192,6 +218,7 @@ class Profile:
     questions: QuestionWords
     answers: AnswerWords
     conversation: ConversationWords
+    collection: CollectionWords
 
 
 def load_profile(name: str = DEFAULT_PROFILE) -> Profile:

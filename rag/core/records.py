@@ -96,6 +96,8 @@ class Answer:
     draft: str = ""  # raw model output before grounding, for debugging
     claims: list[Claim] = field(default_factory=list)  # each part of the answer with its own support
     confidence: float | None = None  # the answer selector's probability for the chosen answer
+    scope: tuple[str, ...] = ()  # the documents the question was asked of; empty: the whole collection
+    intent: str = "passages"  # "passages", or what a question about the collection asked (about_collection.py)
 
 
 @dataclass(frozen=True)
@@ -109,3 +111,29 @@ class Mention:
     start: int
     end: int
     label: str
+
+
+@dataclass(frozen=True)
+class SummarySentence:
+    """A sentence of an extractive summary: `text` is `Document.text[start:end]`."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A document's extractive summary: its most central and covering sentences, in document order."""
+
+    doc_id: str
+    title: str
+    sentences: tuple[SummarySentence, ...]
+
+
+@dataclass(frozen=True)
+class Topic:
+    """Documents grouped by their content, with the words that set the group apart from the others."""
+
+    terms: tuple[str, ...]
+    summaries: tuple[Summary, ...]

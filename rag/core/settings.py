@@ -101,6 +101,9 @@ class Settings:
     constraints: bool = True  # retrieval puts the hits holding the years the question writes first
     model_score: bool = True  # the answer model re-weighs the selector's top candidates by their likelihood
     max_question_chars: int = 2000
+    # the documents questions are asked of (IDs, prefixes or globs; rag/index/scope.py); empty: all of them
+    documents: tuple[str, ...] = ()
+    summary_sentences: int = 5  # sentences in a document's summary (rag/answer/summary.py)
     # ingestion
     max_file_mb: float = 50.0
 
@@ -137,6 +140,8 @@ class Settings:
             raise ConfigError(f"base_url must be an http:// or https:// URL, got {self.base_url!r}")
         if self.remote_timeout <= 0:
             raise ConfigError(f"remote_timeout must be positive, got {self.remote_timeout}")
+        if self.summary_sentences < 1:
+            raise ConfigError(f"summary_sentences must be at least 1, got {self.summary_sentences}")
         if self.remote_retries < 0:
             raise ConfigError(f"remote_retries must be >= 0, got {self.remote_retries}")
 
@@ -193,6 +198,11 @@ def _convert(name: str, raw: Any, where: str) -> Any:
             if isinstance(raw, (bool, float)):
                 raise TypeError(name)
             return int(raw)
+        if kind == "tuple[str, ...]":  # a TOML list, or comma-separated from the environment or a flag
+            items = raw.split(",") if isinstance(raw, str) else raw
+            if not isinstance(items, (list, tuple)) or not all(isinstance(x, str) for x in items):
+                raise TypeError(name)
+            return tuple(x.strip() for x in items if x.strip())
         if kind == "float | None" and raw in (None, ""):
             return None
         if kind in ("float", "float | None"):

@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import bisect
 import fcntl
+import functools
 import json
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -99,7 +100,20 @@ class IndexData:
         return [m for m in found[first:last] if m.end <= end]
 
     def chunks_of(self, doc_id: str) -> list[int]:
-        return [i for i, c in enumerate(self.chunks) if c.doc_id == doc_id]
+        return list(self.rows_by_doc.get(doc_id, ()))
+
+    @functools.cached_property
+    def rows_by_doc(self) -> dict[str, tuple[int, ...]]:
+        """Each document's chunk rows, in order (a version is immutable: computed once)."""
+        rows: dict[str, list[int]] = {}
+        for i, c in enumerate(self.chunks):
+            rows.setdefault(c.doc_id, []).append(i)
+        return {d: tuple(r) for d, r in rows.items()}
+
+    def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
+        """The chunk rows of these documents, ascending."""
+        rows = [r for d in doc_ids for r in self.rows_by_doc.get(d, ())]
+        return np.array(sorted(rows), dtype=np.int64)
 
 
 # ---------------------------------------------------------------- reading

@@ -19,7 +19,8 @@ them to another FastAPI app, such as the web UI's):
     show it as "thinking"); the answer, which is extracted from the
     documents after the draft, arrives as `delta.content`.
   * request: `retriever` ("dense" | "bm25" | "hybrid") and `top_k` choose
-    the retrieval, like `rag ask --retriever --top-k`; `temperature` is
+    the retrieval, like `rag ask --retriever --top-k`; `documents` (IDs,
+    prefixes or globs) asks only those documents, like `rag ask --doc`; `temperature` is
     honoured; `max_tokens` and other sampling fields are ignored (the answer
     is a span copied from the documents).
 - `GET /v1/models` - the one model id, `rag`, for clients that check it.
@@ -27,6 +28,10 @@ them to another FastAPI app, such as the web UI's):
   (incremental; JSON `{"rebuild": true}` rebuilds), after saving any files
   uploaded as multipart `files`; returns the ingest summary. The pipeline
   then answers from the new index.
+- `GET /v1/documents` - the collection's documents (`doc`, `title`, `date`, `chunks`);
+  `GET /v1/documents/{doc}/summary?sentences=N` - a document's extractive summary, as
+  `rag summarize --json` prints it; `GET /v1/summary?sentences=N&documents=a,b` - the
+  collection's, grouped by topic, as `rag summarize --all --json`.
 - `GET /healthz` - index loaded, document and chunk counts, the answer model.
 
 Errors use OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`,
@@ -38,7 +43,7 @@ wrong key, 409 while another ingest runs, 502 when the model server fails,
 else is a bug: 500, "unexpected <type>", and the traceback in the log.
 
 Only the pipeline's public interface is used (`ask`, `reload`, `settings`,
-`index.documents`), so the routes do not depend on which vector store
+`index.documents`; `scope`, `summary`, `collection_summary` for documents and summaries), so the routes do not depend on which vector store
 holds the index. Answers are serialised by one lock (a llama.cpp context is
 not thread-safe; the UI shares the lock when it serves the same pipeline);
 ingests run outside it and are serialised by their own lock.
@@ -261,13 +266,24 @@ def _previous_turn(turns: list[tuple[str, str]], users: list[int]) -> Any:
 
 
 def _overrides(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The retrieval and sampling fields the answer honours (`temperature`, `retriever`, `top_k`)."""
+    """The retrieval and sampling fields the answer honours (`temperature`, `retriever`, `top_k`,
+    `documents`: the document IDs, prefixes or globs the question is asked of)."""
     overrides = {name: body[name] for name in ("temperature", "retriever", "top_k") if body.get(name) is not None}
     if "temperature" in overrides:
         t = overrides["temperature"]
         if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t <= 2:
             raise ApiError(400, "temperature must be a number from 0 to 2", param="temperature")
+    if body.get("documents") is not None:
+        overrides["documents"] = document_names(body["documents"])
     return overrides
+
+
+def document_names(raw: Any) -> tuple[str, ...]:
+    """A request's `documents`: one name or a list of them (IDs, prefixes, globs)."""
+    names = [raw] if isinstance(raw, str) else raw
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ApiError(400, "documents must be a document ID or a list of them", param="documents")
+    return tuple(names)
 
 
 def parse_chat_request(body: Any) -> ChatRequest:
@@ -457,7 +473,9 @@ def chat_routes(service: RagService, guard: Callable[[Handler], Handler]) -> API
     async def chat_completions(request: Request):
         chat = parse_chat_request(await json_body(request))
         service.pipeline.check_question(chat.question)  # a bad question is a 400, even when streaming
-        service.settings.with_overrides(**chat.overrides)
+        settings = service.settings.with_overrides(**chat.overrides)
+        if settings.documents:  # an unknown document is a 400, even when streaming
+            service.pipeline.scope(settings.documents)
         completion_id, created = f"chatcmpl-rag-{uuid.uuid4().hex}", int(time.time())
         if chat.stream:
             return StreamingResponse(
@@ -521,6 +539,56 @@ def ingest_routes(service: RagService, guard: Callable[[Handler], Handler]) -> A
     return router
 
 
+def document_routes(service: RagService, guard: Callable[[Handler], Handler]) -> APIRouter:
+    """GET /v1/documents, /v1/documents/{doc_id}/summary and /v1/summary: the collection and its summaries."""
+    router = APIRouter()
+
+    def locked(make: Callable[[], Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            with service.lock:  # the embedder and the index version are the answers' too
+                return make()
+
+        return run
+
+    @router.get("/v1/documents")
+    @guard
+    async def documents(request: Request):
+        index = service.pipeline.index
+        data = [{"doc": d.doc_id, "title": d.title, "date": d.date, "chunks": len(index.rows_by_doc.get(d.doc_id, ()))}
+                for d in sorted(index.documents.values(), key=lambda d: d.doc_id)]  # fmt: skip
+        return JSONResponse({"object": "list", "data": data})
+
+    @router.get("/v1/documents/{doc_id}/summary")
+    @guard
+    async def document_summary(request: Request, doc_id: str):
+        from rag.core.contract import summary_to_json
+
+        n = _sentences(request, None)
+        summary = await run_in_threadpool(locked(lambda: service.pipeline.summary(doc_id, n)))
+        return JSONResponse(summary_to_json(summary))
+
+    @router.get("/v1/summary")
+    @guard
+    async def collection_summary(request: Request):
+        from rag.core.contract import topics_to_json
+
+        n = _sentences(request, 2)
+        names = [x for x in request.query_params.get("documents", "").split(",") if x.strip()]
+        topics = await run_in_threadpool(locked(lambda: service.pipeline.collection_summary(n, names)))
+        return JSONResponse(topics_to_json(topics))
+
+    return router
+
+
+def _sentences(request: Request, default: int | None) -> int | None:
+    raw = request.query_params.get("sentences")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 50:
+        raise ApiError(400, "sentences must be a whole number from 1 to 50", param="sentences")
+    return int(raw)
+
+
 def health_routes(service: RagService) -> APIRouter:
     """GET /healthz, open without a key (load balancers and probes)."""
     router = APIRouter()
@@ -544,7 +612,7 @@ def mount_api(app: Any, source: Any, *, api_key: str | None = None, lock: Any = 
     service = RagService(source, lock=lock, collection=collection)
     guard = guarded(api_key)
     for router in (chat_routes(service, guard), model_routes(service, guard), ingest_routes(service, guard),
-                   health_routes(service)):  # fmt: skip
+                   document_routes(service, guard), health_routes(service)):  # fmt: skip
         app.include_router(router)
     app.state.rag_service = service
     return service

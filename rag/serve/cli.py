@@ -169,13 +169,17 @@ def ask(
     model: str | None = typer.Option(None, "--model", help="smollm2, gemma3, or a path to a GGUF file."),
     temperature: float | None = typer.Option(None, "--temperature"),
     stream: bool = typer.Option(True, "--stream/--no-stream", help="Show tokens as they are generated."),
+    doc: list[str] | None = typer.Option(
+        None, "--doc", metavar="ID", help="Ask only this document (ID, prefix or glob); repeat for several."
+    ),
 ) -> None:
     """Answer a question from the indexed collection, with cited passages."""
     with _errors():
         from rag.answer.pipeline import Pipeline, check_question
         from rag.core.contract import answer_to_json
 
-        settings = _settings(ctx, retriever=retriever, top_k=top_k, model=model, temperature=temperature)
+        settings = _settings(ctx, retriever=retriever, top_k=top_k, model=model, temperature=temperature,
+                             documents=tuple(doc) if doc else None)  # fmt: skip
         check_question(question, settings.max_question_chars)  # before loading the index and models
         # a missing model package or GGUF fails now, not after retrieval (or never, on abstention)
         from rag.answer.generation.llama import resolve_model
@@ -185,6 +189,7 @@ def ask(
         if settings.backend == "llama":  # backend "openai": the model lives on the server at base_url
             resolve_model(settings.model)
         pipeline = Pipeline(settings)
+        pipeline.scope(settings.documents)  # an unknown --doc fails before the answer model loads
         streamed = []
 
         def on_token(piece: str) -> None:
@@ -225,6 +230,57 @@ def _marked(text: str, start: int, end: int, support) -> str:
         cursor = e
     pieces.append(escape(text[cursor:end]))
     return "".join(pieces)
+
+
+# ---------------------------------------------------------------- summarize
+
+
+@app.command()
+def summarize(
+    ctx: typer.Context,
+    doc: str | None = typer.Argument(None, metavar="ID", help="The document: its ID, an ID prefix or a glob."),
+    all_documents: bool = typer.Option(False, "--all", help="The whole collection, grouped by topic."),
+    sentences: int | None = typer.Option(
+        None, "--sentences", min=1, help="Sentences per summary (default 5; with --all, 2 per document)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (see README: Summaries)."),
+) -> None:
+    """An extractive summary: the document's own central sentences, in order, each with its span."""
+    with _errors():
+        from rag.answer.pipeline import Pipeline
+        from rag.core.contract import summary_to_json, topics_to_json
+
+        if (doc is None) == (not all_documents):
+            raise ConfigError("name one document (rag summarize ID) or the whole collection (rag summarize --all)")
+        settings = _settings(ctx)
+        from rag.index.embedding import resolve_model_dir
+
+        resolve_model_dir(settings.embedding_model)
+        pipeline = Pipeline(settings)  # the answer model is not loaded: nothing is generated
+        if all_documents:
+            topics = pipeline.collection_summary(sentences or ALL_SENTENCES)
+            if as_json:
+                sys.stdout.write(json.dumps(topics_to_json(topics), ensure_ascii=False) + "\n")
+                return
+            for i, topic in enumerate(topics, start=1):
+                out.print(f"[bold]Topic {i}[/bold] [dim]({escape(', '.join(topic.terms))})[/dim]")
+                for summary in topic.summaries:
+                    _print_summary(summary, indent="  ")
+            return
+        summary = pipeline.summary(doc, sentences)
+        if as_json:
+            sys.stdout.write(json.dumps(summary_to_json(summary), ensure_ascii=False) + "\n")
+            return
+        _print_summary(summary)
+
+
+ALL_SENTENCES = 2  # per document, for `rag summarize --all`
+
+
+def _print_summary(summary, indent: str = "") -> None:
+    out.print(f"{indent}[bold]{escape(summary.title)}[/bold] [dim]({summary.doc_id})[/dim]")
+    for s in summary.sentences:
+        out.print(f"{indent}  {escape(' '.join(s.text.split()))} [dim]({summary.doc_id}; chars {s.start}-{s.end})[/dim]")
 
 
 # ---------------------------------------------------------------- eval

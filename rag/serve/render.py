@@ -33,7 +33,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from jinja2.ext import Extension
 from markupsafe import Markup
 
-from rag.core.records import Answer, Citation, Document
+from rag.core.records import Answer, Citation, Document, Topic
 
 if TYPE_CHECKING:
     from rag.serve.collection import FileResult
@@ -190,6 +190,15 @@ def user_message(question: str) -> str:
 def documents_table(documents: Iterable[Document], chunks: Mapping[str, int]) -> str:
     """The collection panel's table of documents."""
     return _render("documents_table.html", documents=documents, chunks=chunks)
+
+
+def summary_view(topics: Iterable[Topic]) -> str:
+    """Summaries, grouped by topic (a document's own: one topic without terms), each sentence with its span.
+
+    The sentences are shown as the document writes them (escaped, line breaks
+    included), so what is read is exactly `text[start:end]`.
+    """
+    return _render("summary.html", topics=list(topics))
 
 
 def stats_table(rows: Iterable[tuple[str, str]]) -> str:

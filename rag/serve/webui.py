@@ -55,6 +55,8 @@ TITLE = "Ask the collection"
 REWRITE_LABELS = {"model": "resolved by the model", "rule": "by a rule", "fallback": "fallback"}
 ANSWER_GROUP = "answer"
 COLLECTION_GROUP = "collection"
+SUMMARY_GROUP = "summary"
+COLLECTION_SUMMARY_SENTENCES = 2  # per document
 # Gradio keeps a per-session copy of the page's component config (~30 KiB here) for every
 # session it has seen, browser tab or API client, until it has 10,000 of them: hundreds of MiB
 # for a server that runs for weeks. This UI keeps no gr.State, so an evicted session merely
@@ -250,19 +252,21 @@ class ChatHandlers:
         retriever: str,
         temperature: float,
         model: str,
+        documents: list[str] | str | None = None,
     ):
         """Answer `question` in the conversation `history`; streams, then returns the final state.
 
-        Outputs: the chat history, the answer as the `rag ask --json` object
-        (plus "rewrite" when a follow-up was rewritten, or "error"), and the
-        cleared question box.
+        `documents` (IDs, prefixes or globs; none: all) are the only documents
+        asked, as with `rag ask --doc`. Outputs: the chat history, the answer as
+        the `rag ask --json` object (plus "rewrite" when a follow-up was
+        rewritten, or "error"), and the cleared question box.
         """
         from rag.serve.chat import turns_from_history
 
         history = list(history or [])
         question = question or ""
         overrides, problem = _overrides(top_k, retriever, temperature, model, self.app.models)
-        problem = problem or self._question_problem(question)
+        problem = problem or self._question_problem(question) or self._scope_problem(documents, overrides)
         if problem:
             history.append({"role": "assistant", "content": render.error_message(problem)})
             yield history, {"question": question, "error": problem}, question
@@ -280,6 +284,18 @@ class ChatHandlers:
             check_question(question, self.app.settings.max_question_chars)
         except RagError as exc:
             return exc.message
+        return None
+
+    def _scope_problem(self, documents: list[str] | str | None, overrides: dict[str, Any]) -> str | None:
+        """Put the chosen documents into `overrides`; a one-line problem when one names no document."""
+        names = [documents] if isinstance(documents, str) else list(documents or [])
+        if not names:
+            return None
+        try:
+            self.app.chat.pipeline.scope(names)
+        except RagError as exc:
+            return exc.message
+        overrides["documents"] = tuple(names)
         return None
 
     def _stream(self, question: str, previous, overrides: dict[str, Any], history: list):
@@ -398,6 +414,33 @@ class CollectionHandlers:
         summary, error = _ingest(self.app, _IngestProgress(progress), rebuild=True)
         return (*self.panel(), render.upload_report([], summary, error))
 
+    def scope_choices(self):
+        """The chat's document selector offers every document of the live index; the choice stays."""
+        docs = sorted(self.app.chat.pipeline.index.documents.values(), key=lambda d: d.doc_id)
+        return gr.update(choices=[(f"{d.doc_id} — {d.title[:60]}", d.doc_id) for d in docs])
+
+    def summarize(self, doc_id: str | None):
+        """The chosen document's extractive summary: shown, and as `rag summarize --json` prints it."""
+        from rag.core.contract import summary_to_json
+        from rag.core.records import Topic
+
+        if not doc_id:
+            return render.upload_report([], error="choose a document to summarise"), None
+        try:
+            with self.app.chat.lock:  # the embedder and the index version are the answers' too
+                summary = self.app.chat.pipeline.summary(doc_id)
+        except RagError as exc:
+            return render.upload_report([], error=exc.message), {"doc": doc_id, "error": exc.message}
+        return render.summary_view([Topic((), (summary,))]), summary_to_json(summary)
+
+    def summarize_collection(self):
+        """Two sentences per document, the documents grouped by topic (`rag summarize --all --json`)."""
+        from rag.core.contract import topics_to_json
+
+        with self.app.chat.lock:
+            topics = self.app.chat.pipeline.collection_summary(COLLECTION_SUMMARY_SENTENCES)
+        return render.summary_view(topics), topics_to_json(topics)
+
 
 # ---------------------------------------------------------------- layout
 
@@ -409,6 +452,7 @@ class ChatPanel:
     ask: gr.Button
     clear: gr.Button
     answer_json: gr.JSON
+    scope: gr.Dropdown
 
 
 @dataclass(frozen=True)
@@ -434,6 +478,10 @@ class CollectionPanel:
     refresh: gr.Button
     rebuild: gr.Button
     documents: gr.HTML
+    summarize: gr.Button
+    summarize_all: gr.Button
+    summary: gr.HTML
+    summary_json: gr.JSON
 
     @property
     def redrawn(self) -> list[gr.components.Component]:
@@ -455,6 +503,13 @@ def _chat_panel(examples: Sequence[str]) -> ChatPanel:
         buttons=["copy"],
         group_consecutive_messages=True,
     )
+    scope = gr.Dropdown(
+        label="Ask only these documents (none chosen: the whole collection)",
+        choices=[],
+        multiselect=True,
+        allow_custom_value=True,  # API clients may name a prefix or a glob; ask() checks them
+        elem_id="rag-scope",
+    )
     with gr.Row():
         question = gr.Textbox(
             show_label=False,
@@ -468,7 +523,7 @@ def _chat_panel(examples: Sequence[str]) -> ChatPanel:
         clear = gr.Button("New conversation", elem_id="rag-clear", scale=1, min_width=120)
     with gr.Accordion("Answer as JSON (what the API returns)", open=False):
         answer_json = gr.JSON(show_label=False, elem_id="rag-json")
-    return ChatPanel(chatbot, question, ask, clear, answer_json)
+    return ChatPanel(chatbot, question, ask, clear, answer_json, scope)
 
 
 def _settings_panel(settings: Settings, models: dict[str, str]) -> SettingsPanel:
@@ -506,13 +561,19 @@ def _collection_panel() -> CollectionPanel:
                 scale=3,
                 allow_custom_value=True,  # API clients name any document; remove() checks it
             )
+            summarize = gr.Button("Summarise", elem_id="rag-summarize", scale=1)
             remove = gr.Button("Remove", variant="stop", elem_id="rag-remove", scale=1)
         with gr.Row():
             refresh = gr.Button("Refresh", size="sm", elem_id="rag-refresh")
             rebuild = gr.Button("Rebuild index", size="sm", elem_id="rag-rebuild")
+            summarize_all = gr.Button("Summarise the collection", size="sm", elem_id="rag-summarize-all")
+        summary = gr.HTML(elem_id="rag-summary")
+        with gr.Accordion("Summary as JSON", open=False):
+            summary_json = gr.JSON(show_label=False, elem_id="rag-summary-json")
         with gr.Accordion("Documents", open=False):
             documents = gr.HTML(elem_id="rag-documents")
-    return CollectionPanel(stats, upload, status, remove_choice, remove, refresh, rebuild, documents)
+    return CollectionPanel(stats, upload, status, remove_choice, remove, refresh, rebuild, documents, summarize,
+                           summarize_all, summary, summary_json)  # fmt: skip
 
 
 # ---------------------------------------------------------------- wiring
@@ -529,13 +590,13 @@ def build(app: App):
                 options = _settings_panel(app.settings, app.models)
                 collection = _collection_panel()
         _wire_chat(ChatHandlers(app), chat, options)
-        _wire_collection(CollectionHandlers(app), collection, demo)
+        _wire_collection(CollectionHandlers(app), collection, demo, chat.scope)
     return demo
 
 
 def _wire_chat(handlers: ChatHandlers, chat: ChatPanel, options: SettingsPanel) -> None:
     """Enter, the Ask button and an example all ask, in the one answer queue; Enter is the API."""
-    inputs = [chat.question, chat.chatbot, *options.inputs]
+    inputs = [chat.question, chat.chatbot, *options.inputs, chat.scope]
     outputs = [chat.chatbot, chat.answer_json, chat.question]
     answer_events = dict(concurrency_limit=1, concurrency_id=ANSWER_GROUP, show_progress="minimal")
     chat.question.submit(handlers.ask, inputs, outputs, api_name="ask", **answer_events)
@@ -543,26 +604,36 @@ def _wire_chat(handlers: ChatHandlers, chat: ChatPanel, options: SettingsPanel) 
     chat.chatbot.example_select(
         handlers.pick_example, None, chat.question, queue=False, api_visibility="private"
     ).then(handlers.ask, inputs, outputs, api_visibility="private", **answer_events)
-    chat.clear.click(handlers.new_conversation, None, outputs, queue=False, api_visibility="private")
+    chat.clear.click(handlers.new_conversation, None, outputs, queue=False, api_visibility="private").then(
+        lambda: gr.update(value=[]), None, chat.scope, queue=False, api_visibility="private"
+    )  # a new conversation asks the whole collection again
 
 
-def _wire_collection(handlers: CollectionHandlers, panel: CollectionPanel, demo: gr.Blocks) -> None:
-    """Upload, remove and rebuild in the collection queue; refresh and the first draw unqueued."""
+def _wire_collection(handlers: CollectionHandlers, panel: CollectionPanel, demo: gr.Blocks, scope: gr.Dropdown) -> None:
+    """Upload, remove and rebuild in the collection queue; refresh and the first draw unqueued; each
+    then redraws the chat's document selector. Summaries have a queue of their own."""
     shown = [*panel.redrawn, panel.status]
     collection_events = dict(concurrency_limit=1, concurrency_id=COLLECTION_GROUP)
+    redraw_scope = dict(fn=handlers.scope_choices, inputs=None, outputs=scope, api_visibility="private", queue=False)
     panel.upload.upload(
         handlers.add_documents,
         panel.upload,
         [*shown, panel.upload],
         api_name="add_documents",
         **collection_events,
-    )
+    ).then(**redraw_scope)
     panel.remove.click(
         handlers.remove_document, panel.remove_choice, shown, api_name="remove_document", **collection_events
+    ).then(**redraw_scope)
+    panel.rebuild.click(handlers.rebuild, None, shown, api_name="rebuild", **collection_events).then(**redraw_scope)
+    panel.refresh.click(handlers.refresh, None, shown, api_name="collection", queue=False).then(**redraw_scope)
+    demo.load(handlers.panel, None, panel.redrawn, api_visibility="private", queue=False).then(**redraw_scope)
+    summary_events = dict(concurrency_limit=1, concurrency_id=SUMMARY_GROUP)
+    summary_out = [panel.summary, panel.summary_json]
+    panel.summarize.click(handlers.summarize, panel.remove_choice, summary_out, api_name="summarize", **summary_events)
+    panel.summarize_all.click(
+        handlers.summarize_collection, None, summary_out, api_name="summarize_collection", **summary_events
     )
-    panel.rebuild.click(handlers.rebuild, None, shown, api_name="rebuild", **collection_events)
-    panel.refresh.click(handlers.refresh, None, shown, api_name="collection", queue=False)
-    demo.load(handlers.panel, None, panel.redrawn, api_visibility="private", queue=False)
 
 
 def _overrides(

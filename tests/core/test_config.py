@@ -140,3 +140,16 @@ def test_missing_and_malformed_config_files(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00top_k")
     with pytest.raises(ConfigError, match="cannot read config file"):
         load_settings({"RAG_CONFIG": str(binary)})
+
+
+def test_documents_come_as_a_list_or_comma_separated(tmp_path) -> None:
+    from rag.core.settings import load_settings
+
+    config = tmp_path / "rag.toml"
+    config.write_text('documents = ["003", "cq08*"]\n', encoding="utf-8")
+    assert load_settings({"RAG_CONFIG": str(config)}).documents == ("003", "cq08*")
+    assert load_settings({"RAG_CONFIG": str(config), "RAG_DOCUMENTS": "000, 002_b ,"}).documents == ("000", "002_b")
+    assert load_settings({"RAG_CONFIG": str(config)}, documents=("001",)).documents == ("001",)
+    config.write_text("documents = 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="documents must be"):
+        load_settings({"RAG_CONFIG": str(config)})

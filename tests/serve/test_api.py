@@ -377,3 +377,30 @@ def test_with_api_start_errors_are_one_line(rag_cli) -> None:
     rag_cli("serve", "--api-key-env", "X").error_line("--with-api")
     rag_cli("serve", "--api", "--with-api").error_line("choose one")
     rag_cli("serve", "--with-api", "--api-key-env", "RAG_TEST_UNSET_KEY").error_line("RAG_TEST_UNSET_KEY", "not set")
+
+
+@pytest.mark.slow
+def test_a_scoped_question_and_summaries_over_http(client, api_server) -> None:
+    import openai
+
+    belarus = "003_096012cda1bf5463"
+    question = [{"role": "user", "content": "When will the joint military exercises begin?"}]
+    response = client.chat.completions.create(model="rag", messages=question, extra_body={"documents": ["003"]})
+    rag = response.model_extra["rag"]
+    assert rag["scope"] == [belarus] and not rag["abstained"]
+    assert {h["doc"] for h in rag["retrieved"]} == {belarus} == {c["doc"] for c in rag["citations"]}
+    with pytest.raises(openai.BadRequestError, match="closest: 003_096012cda1bf5463"):
+        client.chat.completions.create(model="rag", messages=question, extra_body={"documents": "003_096012cda1bf5464"})
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    listed = httpx.get(f"{api_server.url}/documents", headers=headers, timeout=60).json()["data"]
+    assert belarus in [d["doc"] for d in listed] and all(d["chunks"] > 0 for d in listed)
+    summary = httpx.get(f"{api_server.url}/documents/002/summary?sentences=2", headers=headers, timeout=120)
+    assert summary.status_code == 200, summary.text
+    data = summary.json()
+    article = (api_server.collection / f"{data['doc']}.txt").read_text(encoding="utf-8")
+    assert len(data["sentences"]) == 2 and all(article[s["start"] : s["end"]] == s["text"] for s in data["sentences"])
+    topics = httpx.get(f"{api_server.url}/summary", headers=headers, timeout=120).json()["topics"]
+    assert sorted(d["doc"] for t in topics for d in t["documents"]) == sorted(d["doc"] for d in listed)
+    bad = httpx.get(f"{api_server.url}/documents/nope/summary", headers=headers, timeout=60)
+    assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("no document 'nope'")
+    assert httpx.get(f"{api_server.url}/documents", timeout=60).status_code == 401  # the key guards them too

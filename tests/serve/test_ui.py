@@ -477,3 +477,58 @@ def test_waiting_users_see_their_place_in_the_queue(browser, ui_server) -> None:
     finally:
         for page in pages:
             page.context.close()
+
+
+# ---------------------------------------------------------------- one document: scope and summary
+
+BELARUS = "003_096012cda1bf5463"
+SCOPED = "When will the joint military exercises begin?"
+
+
+@pytest.mark.slow
+def test_api_scoped_question_and_summary(client, ui_server) -> None:
+    _, data = _ask(client, SCOPED, documents=["003"])
+    assert data["scope"] == [BELARUS] and {c["doc"] for c in data["citations"]} == {BELARUS}
+    assert {h["doc"] for h in data["retrieved"]} == {BELARUS}
+    _, refused = _ask(client, SCOPED, documents=["003_096012cda1bf5464"])
+    assert "closest: 003_096012cda1bf5463" in refused["error"]
+    shown, summary = client.predict(doc_id=BELARUS, api_name="/summarize")
+    article = (ui_server.collection / f"{BELARUS}.txt").read_text(encoding="utf-8")
+    assert summary["doc"] == BELARUS and len(summary["sentences"]) == 5
+    assert all(article[s["start"] : s["end"]] == s["text"] for s in summary["sentences"])
+    _, topics = client.predict(api_name="/summarize_collection")
+    assert BELARUS in [d["doc"] for t in topics["topics"] for d in t["documents"]]
+
+
+@pytest.mark.slow
+def test_choose_a_document_ask_it_and_summarise_it_in_the_browser(ui, ui_server) -> None:
+    from playwright.sync_api import expect
+
+    page = ui.page
+    scope = page.locator("#rag-scope")
+    scope.locator("input").click()
+    page.get_by_role("option").filter(has_text=BELARUS).click()
+    page.keyboard.press("Escape")
+    expect(scope).to_contain_text(BELARUS)
+    ui.shot("document-selector.png")
+    turn = ui.ask(SCOPED)
+    expect(turn.locator(".rag-answer")).to_contain_text("Thursday")
+    feet = turn.locator(".rag-card-foot")
+    assert feet.count() > 0 and all(BELARUS in f for f in feet.all_inner_texts())
+    second = ui.ask("Who is the ruler of Belarus?")  # the choice stays for the conversation
+    expect(second.locator(".rag-answer")).to_contain_text("Lukashenko")
+    assert all(BELARUS in f for f in second.locator(".rag-card-foot").all_inner_texts())
+    expect(scope).to_contain_text(BELARUS)
+
+    page.locator("#rag-remove-choice input").click()
+    page.get_by_role("option").filter(has_text=BELARUS).click()
+    page.locator("#rag-summarize").click()
+    sentences = page.locator("#rag-summary .rag-summary-sentences li")
+    expect(sentences).to_have_count(5, timeout=ANSWER_TIMEOUT_MS)
+    article = (ui_server.collection / f"{BELARUS}.txt").read_text(encoding="utf-8")
+    for text in sentences.locator(".rag-summary-text").all_inner_texts():
+        assert text in article
+    page.locator("#rag-summary").scroll_into_view_if_needed()
+    ui.shot("summary.png")
+    page.locator("#rag-clear").click()  # a new conversation asks the whole collection again
+    expect(scope).not_to_contain_text(BELARUS)
