@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.core.records import Answer, Document
+from rag.core.records import Answer, Citation, Claim, Document
 
 
 def answer_to_json(answer: Answer, documents: dict[str, Document]) -> dict[str, Any]:
@@ -58,3 +58,25 @@ def answer_to_json(answer: Answer, documents: dict[str, Document]) -> dict[str, 
         ],
         "timings": answer.timings,
     }
+
+
+def answer_from_json(data: dict[str, Any]) -> Answer:
+    """An `Answer` back from its JSON object, for showing a stored turn again.
+
+    Everything shown is restored (answer, citations with their support spans,
+    claims, confidence, timings); `retrieved` stays empty, since a ranked chunk
+    is not needed to show an answer and its JSON lacks what a `Hit` holds.
+    """
+    return Answer(
+        question=data["question"],
+        answer=data["answer"],
+        abstained=bool(data["abstained"]),
+        citations=[
+            Citation(c["n"], c["doc"], c["title"], c["start"], c["end"], c["text"],
+                     tuple((s["start"], s["end"]) for s in c.get("support", ())))
+            for c in data.get("citations", ())
+        ],
+        timings=dict(data.get("timings", {})),
+        claims=[Claim(c["text"], c["n"], c["doc"], c["start"], c["end"]) for c in data.get("claims", ())],
+        confidence=data.get("confidence"),
+    )

@@ -1,4 +1,4 @@
-"""The `rag` command line: ingest, ask, eval, serve, config.
+"""The `rag` command line: ingest, ask, export, conversations, eval, serve, config.
 
 Every expected failure ends in one line on stderr and a non-zero exit;
 tracebacks are shown only with RAG_DEBUG=1.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -169,11 +170,15 @@ def ask(
     model: str | None = typer.Option(None, "--model", help="smollm2, gemma3, or a path to a GGUF file."),
     temperature: float | None = typer.Option(None, "--temperature"),
     stream: bool = typer.Option(True, "--stream/--no-stream", help="Show tokens as they are generated."),
+    conversation: str | None = typer.Option(
+        None, "--conversation", "-c", metavar="NAME",
+        help="Continue the saved conversation NAME (a follow-up is rewritten from its last turn) and save "
+        "this turn in it; a new NAME starts one.",
+    ),
 ) -> None:
     """Answer a question from the indexed collection, with cited passages."""
     with _errors():
         from rag.answer.pipeline import Pipeline, check_question
-        from rag.core.contract import answer_to_json
 
         settings = _settings(ctx, retriever=retriever, top_k=top_k, model=model, temperature=temperature)
         check_question(question, settings.max_question_chars)  # before loading the index and models
@@ -193,13 +198,60 @@ def ask(
             streamed.append(piece)
             err.print(f"[dim]{escape(piece)}[/dim]", end="")
 
-        answer = pipeline.ask(question, on_token=on_token if stream and not as_json else None)
+        token = on_token if stream and not as_json else None
+        if conversation is None:
+            answer, rewrite = pipeline.ask(question, on_token=token), None
+        else:
+            answer, rewrite = _ask_in_conversation(pipeline, conversation, question, token)
         if streamed:
             err.print()
+        from rag.serve.history import answer_record
+
+        data = answer_record(answer, pipeline.index.documents, rewrite)
         if as_json:
-            sys.stdout.write(json.dumps(answer_to_json(answer, pipeline.index.documents), ensure_ascii=False) + "\n")
-            return
-        _print_answer(answer, pipeline.index.documents)
+            sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+        else:
+            _print_answer(answer, pipeline.index.documents)
+        if conversation is not None:
+            _save_turn(pipeline.settings, conversation, question, data)
+
+
+def _ask_in_conversation(pipeline, name: str, question: str, on_token):
+    """`rag ask --conversation NAME`: the follow-up rewritten from NAME's last turn, as the web UI does
+    from its history; a store that cannot be read is a warning, and the question is asked as it is."""
+    from rag.answer.prompting import load_template
+    from rag.serve.chat import answer_turn
+    from rag.serve.history import ConversationStore
+
+    previous = None
+    store = ConversationStore.in_index(pipeline.settings.index_dir)
+    try:
+        found = next((c for c in store.conversations() if c.name == name), None)
+        turns = store.turns(found.key) if found else []
+        previous = turns[-1].as_turn() if turns else None
+    except RagError as exc:
+        err.print(f"[yellow]warning:[/yellow] {escape(exc.message)}; asked as a new question")
+
+    def shown(rewrite) -> None:
+        err.print(f"[dim]rewritten ({rewrite.method}):[/dim] {escape(rewrite.standalone)}")
+
+    template = load_template(pipeline.settings.prompts_dir, "rewrite")
+    return answer_turn(pipeline, template, question, previous, {}, on_rewrite=shown, on_token=on_token)
+
+
+def _save_turn(settings: Settings, name: str, question: str, data: dict) -> None:
+    """Add the answered turn to conversation NAME (made when new); a failure is one warning line."""
+    from rag.serve.history import ConversationStore, StoredTurn, new_key
+
+    store = ConversationStore.in_index(settings.index_dir)
+    try:
+        found = next((c for c in store.conversations() if c.name == name), None)
+        saved = store.append(found.key if found else new_key(), StoredTurn(question, data, time.time()), name,
+                             exact=True)
+    except RagError as exc:
+        err.print(f"[yellow]warning:[/yellow] this answer was not saved: {escape(exc.message)}")
+        return
+    err.print(f"[dim]saved as turn {saved.turns} of conversation {escape(repr(saved.name))}[/dim]")
 
 
 def _print_answer(answer, documents) -> None:
@@ -225,6 +277,55 @@ def _marked(text: str, start: int, end: int, support) -> str:
         cursor = e
     pieces.append(escape(text[cursor:end]))
     return "".join(pieces)
+
+
+# ---------------------------------------------------------------- conversations
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The conversation's name (`rag conversations` lists them)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the Markdown here instead of stdout."),
+) -> None:
+    """Print a saved conversation as Markdown: each answer's citations as footnotes quoting the documents."""
+    with _errors():
+        from rag.serve.export import conversation_markdown
+        from rag.serve.history import ConversationStore
+
+        store = ConversationStore.in_index(ctx.obj.index_dir)
+        found = store.named(name)
+        text = conversation_markdown(found, store.turns(found.key))
+        if output is None:
+            sys.stdout.write(text)
+            return
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot write {output}: {exc.strerror or exc}") from None
+        err.print(f"wrote {escape(str(output))} ({found.turns} questions)")
+
+
+@app.command("conversations")
+def conversations_command(
+    ctx: typer.Context,
+    rename: tuple[str, str] | None = typer.Option(None, "--rename", metavar="OLD NEW", help="Rename a conversation."),
+    delete: str | None = typer.Option(None, "--delete", metavar="NAME", help="Delete a conversation."),
+) -> None:
+    """List the saved conversations (the web UI's and `rag ask --conversation`'s), newest first."""
+    with _errors():
+        from rag.serve.history import ConversationStore
+
+        store = ConversationStore.in_index(ctx.obj.index_dir)
+        if rename:
+            renamed = store.rename(store.named(rename[0]).key, rename[1])
+            err.print(f"renamed {escape(repr(rename[0]))} to {escape(repr(renamed.name))}")
+        if delete:
+            store.delete(store.named(delete).key)
+            err.print(f"deleted {escape(repr(delete))}")
+        for c in store.conversations():
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated))
+            out.print(f"{when}  {c.turns:>3} question{'s' if c.turns != 1 else ' '}  {escape(c.name)}")
 
 
 # ---------------------------------------------------------------- eval
