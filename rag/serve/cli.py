@@ -199,10 +199,11 @@ def ask(
             err.print(f"[dim]{escape(piece)}[/dim]", end="")
 
         token = on_token if stream and not as_json else None
+        readable = True
         if conversation is None:
             answer, rewrite = pipeline.ask(question, on_token=token), None
         else:
-            answer, rewrite = _ask_in_conversation(pipeline, conversation, question, token)
+            answer, rewrite, readable = _ask_in_conversation(pipeline, conversation, question, token)
         if streamed:
             err.print()
         from rag.serve.history import answer_record
@@ -212,31 +213,35 @@ def ask(
             sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
         else:
             _print_answer(answer, pipeline.index.documents)
-        if conversation is not None:
+        if conversation is not None and readable:
             _save_turn(pipeline.settings, conversation, question, data)
 
 
 def _ask_in_conversation(pipeline, name: str, question: str, on_token):
-    """`rag ask --conversation NAME`: the follow-up rewritten from NAME's last turn, as the web UI does
-    from its history; a store that cannot be read is a warning, and the question is asked as it is."""
+    """`rag ask --conversation NAME`: a follow-up rewritten from NAME's last turn, as the web UI does
+    from its history. A store that cannot be read is one warning: the question is asked on its own
+    and not saved. (answer, rewrite, whether the store could be read)"""
     from rag.answer.prompting import load_template
     from rag.serve.chat import answer_turn
     from rag.serve.history import ConversationStore
 
-    previous = None
+    previous, readable = None, True
     store = ConversationStore.in_index(pipeline.settings.index_dir)
     try:
-        found = next((c for c in store.conversations() if c.name == name), None)
+        found = store.find(name)
         turns = store.turns(found.key) if found else []
         previous = turns[-1].as_turn() if turns else None
     except RagError as exc:
-        err.print(f"[yellow]warning:[/yellow] {escape(exc.message)}; asked as a new question")
+        err.print(f"[yellow]warning:[/yellow] {escape(exc.message)}; the question is asked on its own, "
+                  "and its answer not saved")
+        readable = False
 
     def shown(rewrite) -> None:
         err.print(f"[dim]rewritten ({rewrite.method}):[/dim] {escape(rewrite.standalone)}")
 
     template = load_template(pipeline.settings.prompts_dir, "rewrite")
-    return answer_turn(pipeline, template, question, previous, {}, on_rewrite=shown, on_token=on_token)
+    answer, rewrite = answer_turn(pipeline, template, question, previous, {}, on_rewrite=shown, on_token=on_token)
+    return answer, rewrite, readable
 
 
 def _save_turn(settings: Settings, name: str, question: str, data: dict) -> None:
@@ -245,7 +250,7 @@ def _save_turn(settings: Settings, name: str, question: str, data: dict) -> None
 
     store = ConversationStore.in_index(settings.index_dir)
     try:
-        found = next((c for c in store.conversations() if c.name == name), None)
+        found = store.find(name)
         saved = store.append(found.key if found else new_key(), StoredTurn(question, data, time.time()), name,
                              exact=True)
     except RagError as exc:

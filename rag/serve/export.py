@@ -23,13 +23,22 @@ from rag.serve.history import Conversation, StoredTurn
 
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 _INLINE = re.compile(r"([\\`*_\[\]<>|~])")
-_LINE_START = re.compile(r"^(\s*)([#+\-=]|\d+[.)])", re.MULTILINE)
+_LINE_START = re.compile(r"^(\s*)([#+\-=]|\d+(?=[.)]))", re.MULTILINE)  # a list's number: escape what follows
 METHODS = {"model": "by the model", "rule": "by a rule", "fallback": "by the fallback"}
 
 
 def md_text(text: str) -> str:
     """`text` escaped so that Markdown shows it as it is, on one line per source line."""
-    return _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", _INLINE.sub(r"\\\1", text))
+    escaped = _INLINE.sub(r"\\\1", text)
+    return _LINE_START.sub(_escape_start, escaped)
+
+
+def _escape_start(m: re.Match) -> str:
+    """`# x` -> `\\# x`; `1. x` -> `1\\. x` (a backslash before a digit is not an escape)."""
+    lead, mark = m.group(1), m.group(2)
+    if mark.isdigit():
+        return f"{lead}{mark}\\"
+    return f"{lead}\\{mark}"
 
 
 def conversation_markdown(conversation: Conversation, turns: Sequence[StoredTurn]) -> str:

@@ -134,6 +134,9 @@ class ConversationStore:
     def get(self, key: str) -> Conversation | None:
         return next((c for c in self.conversations() if c.key == key), None)
 
+    def find(self, name: str) -> Conversation | None:
+        return next((c for c in self.conversations() if c.name == name), None)
+
     def named(self, name: str) -> Conversation:
         """The conversation called `name`; ConversationMissingError naming the ones there are."""
         found = self.conversations()
