@@ -263,7 +263,7 @@ def _reason(exc: sqlite3.Error) -> str:
     """What sqlite3 said, as the rest of a sentence about the store, with what to do."""
     text = one_line(exc, 160)
     if "not a database" in text or "malformed" in text:
-        return f"is damaged ({text}); move it away and a new one is started"
+        return f"is damaged ({text}); move it away to start a new one"
     if "locked" in text or "busy" in text:
         return f"is locked by another program ({text})"
     return f"cannot be used ({text})"

@@ -372,7 +372,8 @@ def _export_path(conversation: Conversation) -> Path:
 @dataclass(frozen=True)
 class ConversationHandlers:
     """The conversation list's events. A page holds the key of the conversation it continues
-    (a hidden box); a new conversation gets a fresh key, stored with its first answer."""
+    (a hidden box); a new conversation gets one with its first question, and is stored with
+    its first answer."""
 
     app: App
 
@@ -390,10 +391,14 @@ class ConversationHandlers:
     def listed(self, key: str | None):
         return self._listing(key)
 
+    @staticmethod
+    def keep(key: str | None) -> str:
+        """The page's conversation key, or a new one when it has none yet."""
+        return key or new_key()
+
     def fresh(self):
-        """A new conversation: empty chat, a new key, nothing chosen in the list."""
-        key = new_key()
-        return ([], None, "", key, *self._listing(key), gr.update(value=None, visible=False))
+        """A new conversation: empty chat, no key until its first question (`keep`), nothing chosen."""
+        return ([], None, "", "", *self._listing(None), gr.update(value=None, visible=False))
 
     def reopen(self, key: str | None):
         """Show a stored conversation again and continue it."""
@@ -666,24 +671,29 @@ def build(app: App):
                 conversations = _conversation_panel()
                 options = _settings_panel(app.settings, app.models)
                 collection = _collection_panel()
-        answered = _wire_chat(ChatHandlers(app), chat, options, conversations.key)
-        _wire_conversations(ConversationHandlers(app), conversations, chat, answered, demo)
+        conversation_handlers = ConversationHandlers(app)
+        answered = _wire_chat(ChatHandlers(app), chat, options, conversations.key, conversation_handlers.keep)
+        _wire_conversations(conversation_handlers, conversations, chat, answered, demo)
         _wire_collection(CollectionHandlers(app), collection, demo)
     return demo
 
 
-def _wire_chat(handlers: ChatHandlers, chat: ChatPanel, options: SettingsPanel, key: gr.Textbox) -> list:
+def _wire_chat(handlers: ChatHandlers, chat: ChatPanel, options: SettingsPanel, key: gr.Textbox,
+               keep_key) -> list:
     """Enter, the Ask button and an example all ask, in the one answer queue; Enter is the API.
-    The three answer events are returned, for what follows an answer."""
+    In the page, `keep_key` first gives the conversation a key if the page has none yet (a question
+    asked before the page finished loading); an API client names its own. The three answer events
+    are returned, for what follows an answer."""
     inputs = [chat.question, chat.chatbot, *options.inputs, key]
     outputs = [chat.chatbot, chat.answer_json, chat.question]
     answer_events = dict(concurrency_limit=1, concurrency_id=ANSWER_GROUP, show_progress="minimal")
+    keyed = dict(fn=keep_key, inputs=key, outputs=key, queue=False, api_visibility="private")
     return [
-        chat.question.submit(handlers.ask, inputs, outputs, api_name="ask", **answer_events),
-        chat.ask.click(handlers.ask, inputs, outputs, api_visibility="private", **answer_events),
+        chat.question.submit(**keyed).then(handlers.ask, inputs, outputs, api_name="ask", **answer_events),
+        chat.ask.click(**keyed).then(handlers.ask, inputs, outputs, api_visibility="private", **answer_events),
         chat.chatbot.example_select(
             handlers.pick_example, None, chat.question, queue=False, api_visibility="private"
-        ).then(handlers.ask, inputs, outputs, api_visibility="private", **answer_events),
+        ).then(**keyed).then(handlers.ask, inputs, outputs, api_visibility="private", **answer_events),
     ]
 
 
@@ -699,7 +709,7 @@ def _wire_conversations(handlers: ConversationHandlers, panel: ConversationPanel
     panel.rename.click(handlers.rename, [panel.key, panel.name], panel.listed, **private)
     panel.delete.click(handlers.delete, panel.key, page, **private)
     panel.export.click(handlers.export, panel.key, [panel.download, panel.notice], **private)
-    demo.load(handlers.fresh, None, page, **private)
+    demo.load(handlers.listed, panel.key, panel.listed, **private)  # the chat is left alone: one may be typing
 
 
 def _wire_collection(handlers: CollectionHandlers, panel: CollectionPanel, demo: gr.Blocks) -> None:
