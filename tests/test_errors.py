@@ -46,6 +46,12 @@ KINDS = [
     (E.VectorStoreError("cannot reach PostgreSQL" + SECOND), 503, "api_error", "vector_store_unavailable"),
     (E.LocalServerError("the bundled PostgreSQL did not start" + SECOND), 503, "api_error",
      "vector_store_unavailable"),  # fmt: skip
+    (E.ConversationStoreError("conversation store c.sqlite3: database is locked" + SECOND), 503, "api_error",
+     "conversation_store_unavailable"),  # fmt: skip
+    (E.ConversationMissingError("no conversation named 'x'" + SECOND), 404, "invalid_request_error",
+     "conversation_not_found"),  # fmt: skip
+    (E.ConversationNameError("another conversation is already named 'x'" + SECOND), 400,
+     "invalid_request_error", None),  # fmt: skip
     (E.StartError("cannot listen on 127.0.0.1:80" + SECOND), 500, "server_error", None),
 ]
 IDS = [type(exc).__name__ for exc, *_ in KINDS]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.core.records import Answer, Document, Summary, Topic
+from rag.core.records import Answer, Citation, Claim, Document, Summary, Topic
 
 
 def answer_to_json(answer: Answer, documents: dict[str, Document]) -> dict[str, Any]:
@@ -79,3 +79,27 @@ def topics_to_json(topics: list[Topic]) -> dict[str, Any]:
     """{"topics": [{"terms", "documents": [summary_to_json, ...]}]}, largest topic first."""
     return {"topics": [{"terms": list(t.terms), "documents": [summary_to_json(s) for s in t.summaries]}
                        for t in topics]}  # fmt: skip
+
+
+def answer_from_json(data: dict[str, Any]) -> Answer:
+    """An `Answer` back from its JSON object, for showing a stored turn again.
+
+    Everything shown is restored (answer, citations with their support spans,
+    claims, confidence, timings); `retrieved` stays empty, since a ranked chunk
+    is not needed to show an answer and its JSON lacks what a `Hit` holds.
+    """
+    return Answer(
+        question=data["question"],
+        answer=data["answer"],
+        abstained=bool(data["abstained"]),
+        citations=[
+            Citation(c["n"], c["doc"], c["title"], c["start"], c["end"], c["text"],
+                     tuple((s["start"], s["end"]) for s in c.get("support", ())))
+            for c in data.get("citations", ())
+        ],
+        timings=dict(data.get("timings", {})),
+        claims=[Claim(c["text"], c["n"], c["doc"], c["start"], c["end"]) for c in data.get("claims", ())],
+        confidence=data.get("confidence"),
+        scope=tuple(data.get("scope", ())),
+        intent=data.get("intent", "passages"),
+    )

@@ -141,6 +141,28 @@ class LocalServerError(VectorStoreError):
     """The bundled PostgreSQL cannot be set up or started."""
 
 
+class ConversationStoreError(RagError):
+    """The conversation store cannot be read or written (damaged, locked, newer schema).
+
+    Never fatal to a question: the answer is given and the message says it was not saved.
+    """
+
+    http_status = 503
+    error_type = "api_error"
+    error_code = "conversation_store_unavailable"
+
+
+class ConversationMissingError(_RequestError):
+    """No stored conversation has that name."""
+
+    http_status = 404
+    error_code = "conversation_not_found"
+
+
+class ConversationNameError(_RequestError):
+    """A conversation name that cannot be used (empty, or another conversation's)."""
+
+
 class StartError(RagError):
     """A server cannot start (port taken, unsafe exposure, missing key)."""
 

@@ -27,12 +27,12 @@ import logging
 import queue
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from rag.answer.pipeline import Pipeline
-from rag.answer.prompting import load_template
+from rag.answer.prompting import PromptTemplate, load_template
 from rag.core.errors import RagError, first_line
 from rag.core.records import Answer, Document
 from rag.serve.conversation import Rewrite, Rewriter, Turn
@@ -100,7 +100,7 @@ def turns_from_history(history: list[Mapping[str, Any]] | None) -> list[Turn]:
             continue
         if message.get("role") != "assistant" or (message.get("metadata") or {}).get("title"):
             continue  # the collapsed "rewritten question" note is not an answer
-        if "rag-error" in text or "rag-pending" in text:
+        if "rag-error" in text or "rag-pending" in text or "rag-notice" in text:
             continue
         question = _QUESTION_ATTR.search(text)
         answer = _ANSWER_ATTR.search(text)
@@ -112,6 +112,21 @@ def turns_from_history(history: list[Mapping[str, Any]] | None) -> list[Turn]:
             turns.append(Turn(last_user, html.unescape(_TAG.sub("", text)).strip()))
         last_user = ""
     return turns
+
+
+def answer_turn(pipeline: Pipeline, rewrite_template: PromptTemplate, question: str, previous: Turn | None,
+                overrides: dict[str, Any], on_rewrite: Callable[[Rewrite], None] | None = None,
+                on_token: Callable[[str], None] | None = None) -> tuple[Answer, Rewrite]:
+    """One turn of a conversation: a follow-up of `previous` rewritten into a standalone question
+    (reported through `on_rewrite`), then answered. The web UI and `rag ask --conversation` share it."""
+    settings = pipeline.settings.with_overrides(**overrides)
+    question = pipeline.check_question(question)
+    rewrite = Rewrite(question, question, "standalone")
+    if previous is not None:
+        rewrite = Rewriter.for_pipeline(pipeline, rewrite_template, settings).rewrite(question, previous)
+        if rewrite.rewritten and on_rewrite is not None:
+            on_rewrite(rewrite)
+    return pipeline.ask(rewrite.standalone, on_token=on_token, **overrides), rewrite
 
 
 class ChatService:
@@ -163,16 +178,10 @@ class ChatService:
     def _turn(self, question: str, previous: Turn | None, overrides: dict, events: queue.SimpleQueue) -> None:
         try:
             with self.lock:
-                settings = self.pipeline.settings.with_overrides(**overrides)
-                question = self.pipeline.check_question(question)
-                rewrite = Rewrite(question, question, "standalone")
-                if previous is not None:
-                    rewriter = Rewriter.for_pipeline(self.pipeline, self.rewrite_template, settings)
-                    rewrite = rewriter.rewrite(question, previous)
-                    if rewrite.rewritten:
-                        events.put(Rewritten(rewrite))
-                answer = self.pipeline.ask(
-                    rewrite.standalone, on_token=lambda piece: events.put(Token(piece)), **overrides
+                answer, rewrite = answer_turn(
+                    self.pipeline, self.rewrite_template, question, previous, overrides,
+                    on_rewrite=lambda rewrite: events.put(Rewritten(rewrite)),
+                    on_token=lambda piece: events.put(Token(piece)),
                 )
                 events.put(Done(answer, self.pipeline.index.documents, rewrite))
         except RagError as exc:

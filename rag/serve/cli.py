@@ -1,4 +1,4 @@
-"""The `rag` command line: ingest, ask, eval, serve, config.
+"""The `rag` command line: ingest, ask, export, conversations, eval, serve, config.
 
 Every expected failure ends in one line on stderr and a non-zero exit;
 tracebacks are shown only with RAG_DEBUG=1.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -172,11 +173,15 @@ def ask(
     doc: list[str] | None = typer.Option(
         None, "--doc", metavar="ID", help="Ask only this document (ID, prefix or glob); repeat for several."
     ),
+    conversation: str | None = typer.Option(
+        None, "--conversation", "-c", metavar="NAME",
+        help="Continue the saved conversation NAME (a follow-up is rewritten from its last turn) and save "
+        "this turn in it; a new NAME starts one.",
+    ),
 ) -> None:
     """Answer a question from the indexed collection, with cited passages."""
     with _errors():
         from rag.answer.pipeline import Pipeline, check_question
-        from rag.core.contract import answer_to_json
 
         settings = _settings(ctx, retriever=retriever, top_k=top_k, model=model, temperature=temperature,
                              documents=tuple(doc) if doc else None)  # fmt: skip
@@ -198,13 +203,65 @@ def ask(
             streamed.append(piece)
             err.print(f"[dim]{escape(piece)}[/dim]", end="")
 
-        answer = pipeline.ask(question, on_token=on_token if stream and not as_json else None)
+        token = on_token if stream and not as_json else None
+        readable = True
+        if conversation is None:
+            answer, rewrite = pipeline.ask(question, on_token=token), None
+        else:
+            answer, rewrite, readable = _ask_in_conversation(pipeline, conversation, question, token)
         if streamed:
             err.print()
+        from rag.serve.history import answer_record
+
+        data = answer_record(answer, pipeline.index.documents, rewrite)
         if as_json:
-            sys.stdout.write(json.dumps(answer_to_json(answer, pipeline.index.documents), ensure_ascii=False) + "\n")
-            return
-        _print_answer(answer, pipeline.index.documents)
+            sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+        else:
+            _print_answer(answer, pipeline.index.documents)
+        if conversation is not None and readable:
+            _save_turn(pipeline.settings, conversation, question, data)
+
+
+def _ask_in_conversation(pipeline, name: str, question: str, on_token):
+    """`rag ask --conversation NAME`: a follow-up rewritten from NAME's last turn, as the web UI does
+    from its history. A store that cannot be read is one warning: the question is asked on its own
+    and not saved. (answer, rewrite, whether the store could be read)"""
+    from rag.answer.prompting import load_template
+    from rag.serve.chat import answer_turn
+    from rag.serve.history import ConversationStore
+
+    previous, readable = None, True
+    store = ConversationStore.in_index(pipeline.settings.index_dir)
+    try:
+        found = store.find(name)
+        turns = store.turns(found.key) if found else []
+        previous = turns[-1].as_turn() if turns else None
+    except RagError as exc:
+        err.print(f"[yellow]warning:[/yellow] {escape(exc.message)}; the question is asked on its own, "
+                  "and its answer not saved")
+        readable = False
+
+    def shown(rewrite) -> None:
+        err.print(f"[dim]rewritten ({rewrite.method}):[/dim] {escape(rewrite.standalone)}")
+
+    template = load_template(pipeline.settings.prompts_dir, "rewrite")
+    answer, rewrite = answer_turn(pipeline, template, question, previous, {}, on_rewrite=shown, on_token=on_token)
+    return answer, rewrite, readable
+
+
+def _save_turn(settings: Settings, name: str, question: str, data: dict) -> None:
+    """Add the answered turn to conversation NAME (made when new); a failure is one warning line."""
+    from rag.serve.history import ConversationStore, StoredTurn, new_key
+
+    store = ConversationStore.in_index(settings.index_dir)
+    try:
+        found = store.find(name)
+        saved = store.append(found.key if found else new_key(), StoredTurn(question, data, time.time()), name,
+                             exact=True)
+    except RagError as exc:
+        err.print(f"[yellow]warning:[/yellow] this answer was not saved: {escape(exc.message)}")
+        return
+    err.print(f"[dim]saved as turn {saved.turns} of conversation {escape(repr(saved.name))}[/dim]")
 
 
 def _print_answer(answer, documents) -> None:
@@ -281,6 +338,55 @@ def _print_summary(summary, indent: str = "") -> None:
     out.print(f"{indent}[bold]{escape(summary.title)}[/bold] [dim]({summary.doc_id})[/dim]")
     for s in summary.sentences:
         out.print(f"{indent}  {escape(' '.join(s.text.split()))} [dim]({summary.doc_id}; chars {s.start}-{s.end})[/dim]")
+
+
+# ---------------------------------------------------------------- conversations
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The conversation's name (`rag conversations` lists them)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the Markdown here instead of stdout."),
+) -> None:
+    """Print a saved conversation as Markdown: each answer's citations as footnotes quoting the documents."""
+    with _errors():
+        from rag.serve.export import conversation_markdown
+        from rag.serve.history import ConversationStore
+
+        store = ConversationStore.in_index(ctx.obj.index_dir)
+        found = store.named(name)
+        text = conversation_markdown(found, store.turns(found.key))
+        if output is None:
+            sys.stdout.write(text)
+            return
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot write {output}: {exc.strerror or exc}") from None
+        err.print(f"wrote {escape(str(output))} ({found.turns} questions)")
+
+
+@app.command("conversations")
+def conversations_command(
+    ctx: typer.Context,
+    rename: tuple[str, str] | None = typer.Option(None, "--rename", metavar="OLD NEW", help="Rename a conversation."),
+    delete: str | None = typer.Option(None, "--delete", metavar="NAME", help="Delete a conversation."),
+) -> None:
+    """List the saved conversations (the web UI's and `rag ask --conversation`'s), newest first."""
+    with _errors():
+        from rag.serve.history import ConversationStore
+
+        store = ConversationStore.in_index(ctx.obj.index_dir)
+        if rename:
+            renamed = store.rename(store.named(rename[0]).key, rename[1])
+            err.print(f"renamed {escape(repr(rename[0]))} to {escape(repr(renamed.name))}")
+        if delete:
+            store.delete(store.named(delete).key)
+            err.print(f"deleted {escape(repr(delete))}")
+        for c in store.conversations():
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated))
+            out.print(f"{when}  {c.turns:>3} question{'s' if c.turns != 1 else ' '}  {escape(c.name)}")
 
 
 # ---------------------------------------------------------------- eval

@@ -167,9 +167,16 @@ def answer_message(answer: Answer, documents: Mapping[str, Document]) -> str:
         answer=Markup(answer_text(answer)),
         cards=[Markup(source_card(c, documents.get(c.doc_id))) for c in answer.citations],
         articles=[
-            Markup(article_view(c, documents[c.doc_id])) for c in answer.citations if c.doc_id in documents
+            Markup(article_view(c, documents[c.doc_id])) for c in answer.citations if _unchanged(c, documents)
         ],
     )
+
+
+def _unchanged(citation: Citation, documents: Mapping[str, Document]) -> bool:
+    """The cited article is there and still holds the passage where the citation says (a reopened
+    conversation may be older than the article)."""
+    document = documents.get(citation.doc_id)
+    return document is not None and document.text[citation.start : citation.end] == citation.text
 
 
 def draft_message(draft: str, status: str = "Searching the collection…") -> str:
@@ -180,6 +187,11 @@ def draft_message(draft: str, status: str = "Searching the collection…") -> st
 def error_message(message: str) -> str:
     """A one-line error in the chat (never a traceback)."""
     return _render("error.html", message=message.splitlines()[0] if message else "error")
+
+
+def notice_message(message: str, label: str = "Not saved") -> str:
+    """A one-line warning in the chat about something beside the answer (the answer stands)."""
+    return _render("notice.html", label=label, message=message.splitlines()[0] if message else label)
 
 
 def user_message(question: str) -> str:

@@ -24,7 +24,10 @@ with its citations.
 from __future__ import annotations
 
 import os
+import re
 import sys
+import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +38,12 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # offline: no telemetry, no ve
 import gradio as gr  # noqa: E402
 
 from rag.core.collection_info import read_collection_info  # noqa: E402
-from rag.core.contract import answer_to_json  # noqa: E402
+from rag.core.contract import answer_from_json  # noqa: E402
 from rag.core.errors import RagError, StartError, first_line  # noqa: E402
 from rag.core.settings import RETRIEVERS, Settings  # noqa: E402
 from rag.serve import render  # noqa: E402
 from rag.serve.collection import Collection, FileResult, Stats  # noqa: E402
+from rag.serve.history import Conversation, ConversationStore, StoredTurn, answer_record, new_key  # noqa: E402
 from rag.serve.startup import (  # noqa: E402
     api_key_from_env,
     check_port,
@@ -72,6 +76,7 @@ class App:
     chat: ChatService
     collection: Collection
     models: dict[str, str]  # value -> label for the model picker
+    conversations: ConversationStore | None = None  # in the index folder (rag/serve/history.py)
 
 
 # ---------------------------------------------------------------- serving
@@ -115,7 +120,7 @@ def prepare(settings: Settings) -> App:
     models = available_models(settings.model_dir)
     if settings.model not in models:
         models = {settings.model: Path(settings.model).name, **models}
-    return App(settings, chat, Collection(settings), models)
+    return App(settings, chat, Collection(settings), models, ConversationStore.in_index(settings.index_dir))
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
@@ -253,13 +258,17 @@ class ChatHandlers:
         temperature: float,
         model: str,
         documents: list[str] | str | None = None,
+        conversation: str | None = None,
     ):
         """Answer `question` in the conversation `history`; streams, then returns the final state.
 
         `documents` (IDs, prefixes or globs; none: all) are the only documents
         asked, as with `rag ask --doc`. Outputs: the chat history, the answer as
         the `rag ask --json` object (plus "rewrite" when a follow-up was
-        rewritten, or "error"), and the cleared question box.
+        rewritten, or "error"), and the cleared question box. With a
+        `conversation` key, the answered turn is saved under it (a new key
+        starts a conversation); when it cannot be saved, a one-line notice
+        follows the answer.
         """
         from rag.serve.chat import turns_from_history
 
@@ -275,7 +284,23 @@ class ChatHandlers:
         history.append({"role": "user", "content": render.user_message(question)})
         history.append({"role": "assistant", "content": render.draft_message("")})
         yield history, None, ""
-        yield from self._stream(question, turns[-1] if turns else None, overrides, history)
+        data = None
+        for state in self._stream(question, turns[-1] if turns else None, overrides, history):
+            data = state[1]
+            yield state
+        if conversation and data is not None and "error" not in data:
+            problem = self._save(conversation, question, data)
+            if problem:
+                history.append({"role": "assistant", "content": render.notice_message(problem)})
+                yield history, data, ""
+
+    def _save(self, key: str, question: str, data: dict[str, Any]) -> str | None:
+        """Store the answered turn; the one-line reason when it cannot be."""
+        try:
+            self.app.conversations.append(key, StoredTurn(question, data, time.time()), name=question)
+        except RagError as exc:
+            return f"this answer was not saved: {exc.message}"
+        return None
 
     def _question_problem(self, question: str) -> str | None:
         from rag.answer.pipeline import check_question
@@ -324,9 +349,6 @@ class ChatHandlers:
         value = evt.value
         return value.get("text", "") if isinstance(value, dict) else str(value or "")
 
-    @staticmethod
-    def new_conversation():
-        return [], None, ""
 
 
 def _rewrite_note(rewrite) -> dict[str, Any]:
@@ -344,14 +366,102 @@ def _rewrite_note(rewrite) -> dict[str, Any]:
 
 def _answer_data(done) -> dict[str, Any]:
     """The `rag ask --json` object of a finished turn, with its rewrite when there was one."""
-    data = answer_to_json(done.answer, done.documents)
-    if done.rewrite.rewritten:
-        data["rewrite"] = {
-            "original": done.rewrite.original,
-            "standalone": done.rewrite.standalone,
-            "method": done.rewrite.method,
-        }
-    return data
+    return answer_record(done.answer, done.documents, done.rewrite)
+
+
+def turn_messages(turn: StoredTurn, documents) -> list[dict[str, Any]]:
+    """A stored turn as the chat showed it: the question, the rewrite note, the answer."""
+    messages = [{"role": "user", "content": render.user_message(turn.asked)}]
+    if turn.rewrite is not None:
+        messages.append(_rewrite_note(turn.rewrite))
+    messages.append({"role": "assistant", "content": render.answer_message(answer_from_json(turn.answer), documents)})
+    return messages
+
+
+def _export_path(conversation: Conversation) -> Path:
+    """Where an export is written for Gradio to serve: one file per conversation, named after it."""
+    stem = re.sub(r"[^\w.-]+", "-", conversation.name).strip("-.")[:60] or "conversation"
+    folder = Path(tempfile.gettempdir()) / "rag-exports" / conversation.key
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{stem}.md"
+
+
+@dataclass(frozen=True)
+class ConversationHandlers:
+    """The conversation list's events. A page holds the key of the conversation it continues
+    (a hidden box); a new conversation gets one with its first question, and is stored with
+    its first answer."""
+
+    app: App
+
+    def _listing(self, key: str | None, notice: str = ""):
+        """The list of past conversations (this one chosen when stored), its name, a notice."""
+        try:
+            found = self.app.conversations.conversations()
+        except RagError as exc:
+            return gr.update(choices=[], value=None), "", render.notice_message(exc.message, "Conversations")
+        choices = [(f"{c.name} — {c.turns} question{'s' if c.turns != 1 else ''}", c.key) for c in found]
+        current = next((c for c in found if c.key == key), None)
+        return (gr.update(choices=choices, value=current.key if current else None),
+                current.name if current else "", notice)
+
+    def listed(self, key: str | None):
+        return self._listing(key)
+
+    @staticmethod
+    def keep(key: str | None) -> str:
+        """The page's conversation key, or a new one when it has none yet."""
+        return key or new_key()
+
+    def fresh(self):
+        """A new conversation: empty chat, no key until its first question (`keep`), nothing chosen."""
+        return ([], None, "", "", *self._listing(None), gr.update(value=None, visible=False))
+
+    def reopen(self, key: str | None):
+        """Show a stored conversation again and continue it."""
+        try:
+            turns = self.app.conversations.turns(key or "")
+        except RagError as exc:
+            return (gr.update(), gr.update(), gr.update(), gr.update(),
+                    *self._listing(None, render.notice_message(exc.message, "Not opened")), gr.update())
+        history = []
+        documents = self.app.chat.pipeline.index.documents
+        for turn in turns:
+            history += turn_messages(turn, documents)
+        last = turns[-1].answer if turns else None
+        return (history, last, "", key, *self._listing(key), gr.update(value=None, visible=False))
+
+    def rename(self, key: str | None, name: str | None):
+        try:
+            self.app.conversations.rename(key or "", name or "")
+        except RagError as exc:
+            return self._listing(key, render.notice_message(exc.message, "Not renamed"))
+        return self._listing(key)
+
+    def delete(self, key: str | None):
+        """Forget the conversation, then start a new one."""
+        try:
+            self.app.conversations.delete(key or "")
+        except RagError as exc:
+            return (gr.update(), gr.update(), gr.update(), gr.update(),
+                    *self._listing(key, render.notice_message(exc.message, "Not deleted")), gr.update())
+        return self.fresh()
+
+    def export(self, key: str | None):
+        """The conversation as a Markdown file to download (rag/serve/export.py)."""
+        from rag.serve.export import conversation_markdown
+
+        try:
+            conversation = self.app.conversations.get(key or "")
+            if conversation is None:
+                return gr.update(value=None, visible=False), render.notice_message(
+                    "nothing to export yet: ask a question first", "Not exported")
+            text = conversation_markdown(conversation, self.app.conversations.turns(conversation.key))
+        except RagError as exc:
+            return gr.update(value=None, visible=False), render.notice_message(exc.message, "Not exported")
+        path = _export_path(conversation)
+        path.write_text(text, encoding="utf-8")
+        return gr.update(value=str(path), visible=True), ""
 
 
 @dataclass(frozen=True)
@@ -456,6 +566,23 @@ class ChatPanel:
 
 
 @dataclass(frozen=True)
+class ConversationPanel:
+    key: gr.Textbox  # hidden: the conversation this page continues
+    past: gr.Radio
+    name: gr.Textbox
+    rename: gr.Button
+    export: gr.Button
+    delete: gr.Button
+    download: gr.File
+    notice: gr.HTML
+
+    @property
+    def listed(self) -> list[gr.components.Component]:
+        """What `ConversationHandlers.listed` redraws."""
+        return [self.past, self.name, self.notice]
+
+
+@dataclass(frozen=True)
 class SettingsPanel:
     top_k: gr.Slider
     retriever: gr.Radio
@@ -526,6 +653,22 @@ def _chat_panel(examples: Sequence[str]) -> ChatPanel:
     return ChatPanel(chatbot, question, ask, clear, answer_json, scope)
 
 
+def _conversation_panel() -> ConversationPanel:
+    """Past conversations to reopen, rename, export and delete."""
+    key = gr.Textbox(visible=False, elem_id="rag-conversation-key")
+    with gr.Accordion("Conversations", open=True, elem_id="rag-conversations"):
+        notice = gr.HTML(elem_id="rag-conversation-notice")
+        past = gr.Radio(choices=[], label="Past conversations (choose one to reopen it)", elem_id="rag-past")
+        with gr.Row():
+            name = gr.Textbox(label="Name", elem_id="rag-conversation-name", max_lines=1, scale=3)
+            rename = gr.Button("Rename", size="sm", elem_id="rag-rename", scale=1)
+        with gr.Row():
+            export = gr.Button("Export as Markdown", size="sm", elem_id="rag-export")
+            delete = gr.Button("Delete", size="sm", variant="stop", elem_id="rag-delete")
+        download = gr.File(label="Markdown", elem_id="rag-export-file", interactive=False, visible=False)
+    return ConversationPanel(key, past, name, rename, export, delete, download, notice)
+
+
 def _settings_panel(settings: Settings, models: dict[str, str]) -> SettingsPanel:
     """Per-question settings, starting from the server's."""
     with gr.Accordion("Settings", open=True, elem_id="rag-settings"):
@@ -587,26 +730,50 @@ def build(app: App):
             with gr.Column(scale=3):
                 chat = _chat_panel(read_collection_info(app.settings.collection).examples)
             with gr.Column(scale=2):
+                conversations = _conversation_panel()
                 options = _settings_panel(app.settings, app.models)
                 collection = _collection_panel()
-        _wire_chat(ChatHandlers(app), chat, options)
+        conversation_handlers = ConversationHandlers(app)
+        answered = _wire_chat(ChatHandlers(app), chat, options, conversations.key, conversation_handlers.keep)
+        _wire_conversations(conversation_handlers, conversations, chat, answered, demo)
         _wire_collection(CollectionHandlers(app), collection, demo, chat.scope)
     return demo
 
 
-def _wire_chat(handlers: ChatHandlers, chat: ChatPanel, options: SettingsPanel) -> None:
-    """Enter, the Ask button and an example all ask, in the one answer queue; Enter is the API."""
-    inputs = [chat.question, chat.chatbot, *options.inputs, chat.scope]
+def _wire_chat(handlers: ChatHandlers, chat: ChatPanel, options: SettingsPanel, key: gr.Textbox,
+               keep_key) -> list:
+    """Enter, the Ask button and an example all ask, in the one answer queue; Enter is the API.
+    In the page, `keep_key` first gives the conversation a key if the page has none yet (a question
+    asked before the page finished loading); an API client names its own. The three answer events
+    are returned, for what follows an answer."""
+    inputs = [chat.question, chat.chatbot, *options.inputs, chat.scope, key]
     outputs = [chat.chatbot, chat.answer_json, chat.question]
     answer_events = dict(concurrency_limit=1, concurrency_id=ANSWER_GROUP, show_progress="minimal")
-    chat.question.submit(handlers.ask, inputs, outputs, api_name="ask", **answer_events)
-    chat.ask.click(handlers.ask, inputs, outputs, api_visibility="private", **answer_events)
-    chat.chatbot.example_select(
-        handlers.pick_example, None, chat.question, queue=False, api_visibility="private"
-    ).then(handlers.ask, inputs, outputs, api_visibility="private", **answer_events)
-    chat.clear.click(handlers.new_conversation, None, outputs, queue=False, api_visibility="private").then(
-        lambda: gr.update(value=[]), None, chat.scope, queue=False, api_visibility="private"
+    keyed = dict(fn=keep_key, inputs=key, outputs=key, queue=False, api_visibility="private")
+    return [
+        chat.question.submit(**keyed).then(handlers.ask, inputs, outputs, api_name="ask", **answer_events),
+        chat.ask.click(**keyed).then(handlers.ask, inputs, outputs, api_visibility="private", **answer_events),
+        chat.chatbot.example_select(
+            handlers.pick_example, None, chat.question, queue=False, api_visibility="private"
+        ).then(**keyed).then(handlers.ask, inputs, outputs, api_visibility="private", **answer_events),
+    ]
+
+
+def _wire_conversations(handlers: ConversationHandlers, panel: ConversationPanel, chat: ChatPanel,
+                        answered: list, demo: gr.Blocks) -> None:
+    """Every answer redraws the list; reopening, a new conversation and deleting redraw the page."""
+    page = [chat.chatbot, chat.answer_json, chat.question, panel.key, *panel.listed, panel.download]
+    private = dict(queue=False, api_visibility="private")
+    for event in answered:
+        event.then(handlers.listed, panel.key, panel.listed, **private)
+    chat.clear.click(handlers.fresh, None, page, **private).then(
+        lambda: gr.update(value=[]), None, chat.scope, **private
     )  # a new conversation asks the whole collection again
+    panel.past.input(handlers.reopen, panel.past, page, **private)
+    panel.rename.click(handlers.rename, [panel.key, panel.name], panel.listed, **private)
+    panel.delete.click(handlers.delete, panel.key, page, **private)
+    panel.export.click(handlers.export, panel.key, [panel.download, panel.notice], **private)
+    demo.load(handlers.listed, panel.key, panel.listed, **private)  # the chat is left alone: one may be typing
 
 
 def _wire_collection(handlers: CollectionHandlers, panel: CollectionPanel, demo: gr.Blocks, scope: gr.Dropdown) -> None:
