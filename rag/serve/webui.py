@@ -766,14 +766,22 @@ def _wire_conversations(handlers: ConversationHandlers, panel: ConversationPanel
     private = dict(queue=False, api_visibility="private")
     for event in answered:
         event.then(handlers.listed, panel.key, panel.listed, **private)
-    chat.clear.click(handlers.fresh, None, page, **private).then(
-        lambda: gr.update(value=[]), None, chat.scope, **private
-    )  # a new conversation asks the whole collection again
-    panel.past.input(handlers.reopen, panel.past, page, **private)
+    # a new conversation asks the whole collection again; a reopened one, the documents it last asked
+    chat.clear.click(handlers.fresh, None, page, **private).then(_scope_of, chat.answer_json, chat.scope, **private)
+    panel.past.input(handlers.reopen, panel.past, page, **private).then(
+        _scope_of, chat.answer_json, chat.scope, **private
+    )
     panel.rename.click(handlers.rename, [panel.key, panel.name], panel.listed, **private)
-    panel.delete.click(handlers.delete, panel.key, page, **private)
+    panel.delete.click(handlers.delete, panel.key, page, **private).then(
+        _scope_of, chat.answer_json, chat.scope, **private
+    )
     panel.export.click(handlers.export, panel.key, [panel.download, panel.notice], **private)
     demo.load(handlers.listed, panel.key, panel.listed, **private)  # the chat is left alone: one may be typing
+
+
+def _scope_of(last: dict | None):
+    """The document selector as the conversation's last answer left it (its `scope`; none: all)."""
+    return gr.update(value=list((last or {}).get("scope") or []))
 
 
 def _wire_collection(handlers: CollectionHandlers, panel: CollectionPanel, demo: gr.Blocks, scope: gr.Dropdown) -> None:

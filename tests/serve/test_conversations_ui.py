@@ -25,6 +25,7 @@ from rag.serve.history import ConversationStore, StoredTurn
 
 AIRCRAFT = "Which aircraft ferried the Chinese equipment to Belarus?"
 FOLLOW_UP = "which air base did it land at?"
+AIRLIFT_DOC = "000_9c9ac89b68401338"  # the article both answers come from
 SAMPLE = "When did Chinese troops arrive in Belarus?"
 browser = test_ui.browser  # the browser fixture (Debian's chromium), shared with the UI tests
 QUOTE = re.compile(r"^    > (?!— )(.+)\n    >\n    > — characters (\d+)–(\d+)$", re.MULTILINE)
@@ -81,8 +82,13 @@ def test_a_conversation_survives_a_restart_and_is_reopened_continued_and_exporte
     from playwright.sync_api import expect
 
     with ui_process.serving() as url, _page(browser, url) as ui:
+        scope = ui.page.locator("#rag-scope")  # the conversation asks one document
+        scope.locator("input").click()
+        ui.page.get_by_role("option").filter(has_text=AIRLIFT_DOC).click()
+        ui.page.keyboard.press("Escape")
         turn = ui.ask(AIRCRAFT)
         expect(turn.locator(".rag-answer")).to_contain_text("Y-20")
+        assert all(AIRLIFT_DOC in f for f in turn.locator(".rag-card-foot").all_inner_texts())
         past = ui.page.locator("#rag-past")
         expect(past).to_contain_text(f"{AIRCRAFT} — 1 question")
         expect(_name_box(ui.page)).to_have_value(AIRCRAFT)
@@ -101,6 +107,7 @@ def test_a_conversation_survives_a_restart_and_is_reopened_continued_and_exporte
         expect(page.locator("#rag-chat")).to_contain_text(AIRCRAFT)
         expect(reopened.locator(".rag-card mark").first).to_be_visible()  # the sources, support marked
         expect(_name_box(page)).to_have_value("Airlift report")
+        expect(page.locator("#rag-scope")).to_contain_text(AIRLIFT_DOC)  # and the documents it asked
         ui.shot("conversation-reopened.png")
         reopened.locator(".rag-answer .rag-cite").first.click()  # the article opens as it did
         expect(reopened.locator("details.rag-article-1")).to_have_attribute("open", "")
