@@ -8,6 +8,7 @@ sentence shown under a citation) works at sentence level.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,6 +17,7 @@ import numpy as np
 from rag.core.profile import load_profile
 from rag.core.records import Document, Hit
 from rag.index.lexical import stemmer
+from rag.ingestion.chunking import entry_of
 from rag.ingestion.sentences import split_sentences
 
 _WORD = re.compile(r"\w+(?:[.,]\d+)*", re.UNICODE)
@@ -76,11 +78,15 @@ def ranked_sentences(passages: list[Passage]) -> list[tuple[Passage, Sentence]]:
     return unique
 
 
-def coverage(question_terms: set[str], text: str) -> float:
-    """Share of the question's content terms that `text` contains."""
+def coverage(question_terms: set[str], text: str, weights: Mapping[str, float] | None = None) -> float:
+    """Share of the question's content terms that `text` contains; with `weights` (summing to 1),
+    each term counts its weight (its rarity in the collection) instead of an equal share."""
     if not question_terms:
         return 0.0
-    return len(question_terms & set(terms(text))) / len(question_terms)
+    present = question_terms & set(terms(text))
+    if weights:
+        return sum(weights.get(t, 0.0) for t in present)
+    return len(present) / len(question_terms)
 
 
 def select_passages(
@@ -91,19 +97,27 @@ def select_passages(
     embedder,
     limit: int,
     semantic_weight: float = 0.6,
+    weights: Mapping[str, float] | None = None,
 ) -> list[Passage]:
     """Number the top `limit` hits and score each of their sentences against the question.
 
     A sentence's relevance mixes its cosine similarity to the question with
-    the share of question terms it contains: the cosine catches paraphrase,
-    the term share catches the specific entity or date the question names.
+    the share of question terms it contains (each weighted by its rarity, with
+    `weights`): the cosine catches paraphrase, the term share the specific
+    entity or date the question names. The term share reads the sentence
+    under the short line above its paragraph and the paragraph's opening
+    words (chunking.entry_of): "The default value is 4MB" belongs to the
+    setting whose entry it is in. (The cosine reads the sentence alone: with that
+    line too, a news paragraph's opening words blur its later sentences.)
     """
     chosen = hits[:limit]
-    spans_per_hit = []
+    spans_per_hit, texts, headed = [], [], []
     for hit in chosen:
         doc = documents[hit.chunk.doc_id]
-        spans_per_hit.append(split_sentences(doc.text, hit.chunk.start, hit.chunk.end))
-    texts = [documents[h.chunk.doc_id].text[s:e] for h, spans in zip(chosen, spans_per_hit) for s, e in spans]
+        spans = split_sentences(doc.text, hit.chunk.start, hit.chunk.end)
+        spans_per_hit.append(spans)
+        texts += [doc.text[s:e] for s, e in spans]
+        headed += [_under_heading(doc, s, e) for s, e in spans]
     vecs = embedder.encode_sentences(texts) if texts else np.zeros((0, len(question_vec)), dtype=np.float32)
     cosines = vecs @ question_vec if len(texts) else np.zeros(0)
     q_terms = set(terms(question))
@@ -112,11 +126,14 @@ def select_passages(
         doc = documents[hit.chunk.doc_id]
         sentences = []
         for s, e in spans:
-            text = doc.text[s:e]
-            relevance = semantic_weight * max(0.0, float(cosines[i])) + (1 - semantic_weight) * coverage(
-                q_terms, text
-            )
-            sentences.append(Sentence(s, e, text, relevance))
+            cover = coverage(q_terms, headed[i], weights)
+            relevance = semantic_weight * max(0.0, float(cosines[i])) + (1 - semantic_weight) * cover
+            sentences.append(Sentence(s, e, doc.text[s:e], relevance))
             i += 1
         passages.append(Passage(n, hit, doc.title, tuple(sentences)))
     return passages
+
+
+def _under_heading(document: Document, start: int, end: int) -> str:
+    entry = entry_of(document, start)
+    return f"{entry} — {document.text[start:end]}" if entry else document.text[start:end]

@@ -48,12 +48,22 @@ _CALENDAR_WORD = re.compile(rf"(?:{_MONTH}|{_WEEKDAY})\.?", re.I)
 _HAS_DAY = re.compile(rf"{_MONTH}\.?\s+\d|\d\s+{_MONTH}")
 _HAS_YEAR = re.compile(rf"\b{_YEAR}\b")
 _SYMBOLS = "".join(re.escape(symbol) for symbol in _A.currency_symbols)  # inside [...]
+# A figure: thousands grouped by commas or by (thin, no-break) spaces, "35 000"; a decimal part;
+# then a percent sign or a unit written on it ("20kb", "128MB").
+_FIGURE = r"(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d.,])|\d[\d,]*(?:\.\d+)?)"
 _NUMBER = (
-    rf"(?<![\w-])(?:{words_group(_A.currency_prefixes)}?[{_SYMBOLS}]\s?)?\d[\d,]*(?:\.\d+)?%?(?:-\w+)?"
+    rf"(?<![\w-])(?:{words_group(_A.currency_prefixes)}?[{_SYMBOLS}]\s?)?{_FIGURE}(?:%|[A-Za-z]{{1,3}}(?!\w))?(?:-(?:{_FIGURE}|\w+))?"
     rf"|\b{words_group(_A.number_words)}\b(?:-\w+)?"
 )
 _SCALE = rf"(?:\s+{words_group(_A.scale_words)})?"
 QUANTITY_RE = re.compile(rf"(?:{_NUMBER}){_SCALE}", re.IGNORECASE)
+# A range, "35 000 to 60 000", "three to five million", and an estimate with its interval, "3.87 [3.01-4.66]":
+# candidates beside the single numbers, which may answer alone.
+RANGE_RE = re.compile(
+    rf"(?:{_NUMBER})(?:\s+{words_group(_A.number_range_words)}\s+(?:{_NUMBER})"
+    rf"|\s*[\[(]{_FIGURE}\s*[-\u2013,]\s*{_FIGURE}[\])]){_SCALE}",
+    re.IGNORECASE,
+)
 # Proper names: capitalised words or codes such as Y-20, S-400, HQ-22, joined by of/for/the/and/de.
 _CAP = r"(?:[A-Z][\w'’.-]*[\w]|[A-Z]|[A-Z]{1,3}-\d+\w*)"
 NAME_RE = re.compile(rf"{_CAP}(?:\s+(?:{words_group(_A.name_joiners)}\s+)*{_CAP})*")
@@ -156,6 +166,11 @@ def question_type(question: str) -> QuestionType:
 
 
 @lru_cache(maxsize=1)
+def _measure_terms() -> frozenset[str]:
+    return frozenset(terms(" ".join(_Q.quantity_nouns)))
+
+
+@lru_cache(maxsize=1)
 def _place_terms() -> frozenset[str]:
     return frozenset(terms(" ".join(_Q.place_nouns)))
 
@@ -219,6 +234,8 @@ def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[in
     else:
         return []
     spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
+    if kind == QUANTITY:
+        spans += [(m.start(), m.end()) for m in RANGE_RE.finditer(text)]
     if kind in (NAME, QUANTITY):
         # "August" is a date, not a name; the 5 of "September 5" counts nothing
         dates = [(m.start(), m.end()) for m in DATE_RE.finditer(text)]
@@ -349,6 +366,9 @@ def _shape(qtype: QuestionType, span: str) -> float:
     return 0.0
 
 
+MISFIT = 1.0  # what a span far from the measure asked for, or without the unit asked for, loses
+
+
 def rank_spans(
     question: str,
     passages: list[Passage],
@@ -367,6 +387,8 @@ def rank_spans(
     q_terms = set(terms(question))
     draft_terms = set(terms(draft))
     focus = set(qtype.focus)
+    # the noun a quantity counts ("tanks"), not the measure it is asked by ("size", "number")
+    counted = focus - _measure_terms() if qtype.kind == QUANTITY else set()
     head = set(qtype.focus[-1:])
     ranked: list[Span] = []
     for passage, sentence in ranked_sentences(passages)[:max_sentences]:
@@ -379,12 +401,14 @@ def rank_spans(
             novel = {t for t in span_terms if not same_word(t, q_terms)}
             if not novel:
                 continue  # a span the question already names cannot be its answer
-            if qtype.kind == QUANTITY and focus and not focus & span_terms and _near(text, s, e, focus, 40) == 0:
-                continue  # "how many tanks": a number far from "tanks" answers something else
             if qtype.person and re.fullmatch(r"\S+['’]s", text[s:e].strip()):
                 continue
-            if qtype.unit is not None and not _has_unit(qtype.unit, text[s:e]):
-                continue  # "how much did it cost": 500 missiles is not a price
+            if counted and not counted & span_terms and _near(text, s, e, counted, 40) == 0:
+                continue  # "how many tanks": a number far from "tanks" answers something else
+            # Unlikely, not impossible (the selector weighs the score): "how much did it cost" and
+            # 500 missiles; "how long" and 27,534 nucleotides; "what is the size" and a number far from "size".
+            far = bool(focus - counted) and not focus & span_terms and _near(text, s, e, focus, 40) == 0
+            unitless = qtype.unit is not None and not _has_unit(qtype.unit, text[s:e])
             named = span_terms - novel - focus
             score = (
                 relevance_weight * sentence.relevance
@@ -398,6 +422,7 @@ def rank_spans(
                 + 0.25 * bool(qtype.place and _PLACE_PREPOSITION.search(text[max(0, s - 30) : s]))
                 + 0.3 * _shape(qtype, text[s:e])
                 + draft_weight * (len(novel & draft_terms) / len(novel))
+                - MISFIT * (bool(far) + unitless)
             )
             ranked.append(
                 Span(passage, sentence, sentence.start + s, sentence.start + e, text[s:e].strip(" ,;:"), score)

@@ -128,10 +128,14 @@ def _phrase_in(name: Name, context: Context) -> bool:
     return False
 
 
-def missing_names(question: str, context: Context) -> list[str]:
-    """The question's names that the answer's context does not mention."""
+def missing_names(question: str, context: Context, subject: frozenset[str] = frozenset()) -> list[str]:
+    """The question's names that the answer's context does not mention. A one-word name in `subject`
+    (held by most documents: "PostgreSQL" in its manual) narrows nothing and is skipped; a longer
+    one ("United States") is specific even when each of its words is common."""
     missing = []
     for name in question_names(question):
+        if len(name.parts) == 1 and name.parts[0] in subject:
+            continue
         nearby = any(_present(p, p in name.acronyms, context.near, context.near_initials) for p in name.parts)
         in_article = _phrase_in(name, context)
         if not (nearby and in_article):

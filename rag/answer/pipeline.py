@@ -35,6 +35,7 @@ from rag.answer.selection import (
     QuestionView,
     Selection,
     admissible,
+    document_share,
     features,
     group_of,
     load_selection,
@@ -93,7 +94,7 @@ class Pipeline:
         self.template = load_template(settings.prompts_dir, "answer")
         self.collection_info = read_collection_info(settings.collection)  # the prompt's {description}
         self.passage_fragment = load_fragment(settings.prompts_dir, "passage")
-        self._rarity_of = None  # (index, its term rarity), rebuilt when the index is reloaded
+        self._rarity_of = None  # (index, its terms' rarity and document share), rebuilt on reload
         self._summaries: dict = {}  # summaries of the loaded index version (`_kept`)
 
     @property
@@ -254,12 +255,13 @@ class Pipeline:
         with _timed(timings, "retrieve"):
             query_vec = self.embedder.encode_query(question)  # once, for retrieval and evidence
             hits = self.retrieve(question, settings.retriever, settings.top_k, query_vec, settings.documents)
-        view = view_question(question, self._rarity())
+        view = view_question(question, *self._term_stats())
         if not hits:
             return Deliberation(question, view, hits, [], "", (), 0.0, None)
         with _timed(timings, "evidence"):
             passages = select_passages(
-                question, query_vec, hits, self.index.documents, self.embedder, settings.context_passages
+                question, query_vec, hits, self.index.documents, self.embedder, settings.context_passages,
+                weights=view.weights,
             )
         draft, prompt = "", None
         if settings.draft or self._scores(settings):  # the model reads this prompt: it must fit
@@ -364,9 +366,12 @@ class Pipeline:
         considered = [Considered(c, f, float(p)) for c, f, p in zip(kept, rows, probabilities)]
         return tuple(sorted(considered, key=lambda c: -c.probability))
 
-    def _rarity(self):
+    def _term_stats(self):
+        """(rarity, document share) of the index's terms, rebuilt when the index is reloaded."""
         if self._rarity_of is None or self._rarity_of[0] is not self.index:
-            self._rarity_of = (self.index, rarity_table(self.index.bm25))
+            chunk_documents = [c.doc_id for c in self.index.chunks]
+            stats = (rarity_table(self.index.bm25), document_share(self.index.bm25, chunk_documents))
+            self._rarity_of = (self.index, stats)
         return self._rarity_of[1]
 
     def _settle(self, answer: Answer, deliberation: Deliberation, threshold: float, settings: Settings) -> None:

@@ -72,6 +72,7 @@ class QuestionView:
     terms: frozenset[str]
     weights: Mapping[str, float]  # each term's share of the question's rarity; they sum to 1
     numbers: frozenset[str]  # the numbers it writes (a year, a count): they narrow it
+    subject: frozenset[str] = frozenset()  # its terms that most documents hold: they narrow nothing
 
 
 def question_form(question: str, qtype: QuestionType) -> str:
@@ -92,14 +93,19 @@ def question_form(question: str, qtype: QuestionType) -> str:
     return OTHER
 
 
-def view_question(question: str, rarity: Callable[[str], float]) -> QuestionView:
+def view_question(
+    question: str, rarity: Callable[[str], float], share: Callable[[str], float] | None = None
+) -> QuestionView:
+    """`rarity` weighs each term (rarity_table); `share` says in what share of the documents it
+    occurs (document_share), for the names that do not narrow a question: the collection's subject."""
     qtype = question_type(question)
     q_terms = frozenset(terms(question))
     raw = {t: rarity(t) for t in q_terms}
     total = sum(raw.values()) or 1.0
     numbers = question_numbers(question)
+    subject = frozenset(t for t in q_terms if share is not None and share(t) >= SUBJECT_SHARE)
     return QuestionView(question, question_form(question, qtype), qtype, q_terms,
-                        {t: w / total for t, w in raw.items()}, numbers)  # fmt: skip
+                        {t: w / total for t, w in raw.items()}, numbers, subject)  # fmt: skip
 
 
 def question_numbers(question: str) -> frozenset[str]:
@@ -124,6 +130,26 @@ def rarity_table(bm25) -> Callable[[str], float]:
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     return rarity
+
+
+SUBJECT_SHARE = 0.5  # a term in at least this share of the documents names the collection's subject
+MIN_DOCUMENTS = 3  # below this many documents, no term is the subject: the share says too little
+
+
+def document_share(bm25, chunk_documents: Sequence[str]) -> Callable[[str], float]:
+    """The share of the collection's documents that hold a stemmed term (0 with too few documents),
+    read off BM25's postings (a term's chunks) and the document of each chunk."""
+    vocab = bm25.vocab_dict
+    indptr, indices = np.asarray(bm25.scores["indptr"]), np.asarray(bm25.scores["indices"])
+    n = len(set(chunk_documents))
+
+    def share(term: str) -> float:
+        row = vocab.get(term)
+        if n < MIN_DOCUMENTS or row is None or row + 1 >= len(indptr):
+            return 0.0
+        return len({chunk_documents[i] for i in indices[indptr[row] : indptr[row + 1]]}) / n
+
+    return share
 
 
 # ------------------------------------------------------------ features
@@ -155,7 +181,7 @@ def sentence_evidence(view: QuestionView, candidate: Candidate, context: Context
         "cover_sentence": _weighted(view, sentence_terms),
         "cover_context": _weighted(view, near),
         "numbers_missing": float(bool(view.numbers - _numbers(near))),
-        "names_missing": float(bool(missing_names(view.text, context))),
+        "names_missing": float(bool(missing_names(view.text, context, view.subject))),
     }
     return Evidence(words, sentence_terms, shared)
 

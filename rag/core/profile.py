@@ -145,6 +145,7 @@ class AnswerWords:
     scale_words: Words
     currency_symbols: Words
     currency_prefixes: Words
+    number_range_words: Words
     name_joiners: Words
     demonym_endings: Words
     place_prepositions: Words

@@ -93,7 +93,7 @@ class Settings:
     # the answer selector's probability below which the answer is "the documents do not say";
     # None: the threshold fitted with the selector (eval/fit_selector.py)
     abstain_threshold: float | None = None
-    extract_sentences: int = 5  # most relevant sentences whose spans are answer candidates
+    extract_sentences: int = 12  # most relevant sentences whose spans are answer candidates
     # answer selection (rag/answer/selection.py): the fitted selector, and whether the answer
     # model's draft is asked for (one of the selector's features)
     selector: Path | None = None  # None: the bundled rag/answer/selector.json (eval/fit_selector.py)

@@ -48,17 +48,36 @@ def heading_of(document: Document, start: int) -> str:
     name of the setting it belongs to; embedded and indexed with its heading,
     it is found by a question that names the setting.
     """
+    return " — ".join(dict.fromkeys(p for p in (document.title, line_above(document, start)) if p))
+
+
+def line_above(document: Document, start: int) -> str:
+    """The short line above `start` ("shared_buffers (integer)"), or, inside a paragraph, its opening words."""
     text = document.text
     line_start = text.rfind("\n", 0, start) + 1
-    above = ""
     if text[line_start:start].strip():
-        above = " ".join(text[line_start:start].split()[:HEADING_WORDS])
-    else:
-        for line in reversed(text[max(0, start - HEADING_REACH) : line_start].splitlines()):
-            if line.strip():
-                above = line.strip() if len(line.split()) <= HEADING_WORDS else ""
-                break
-    return " — ".join(dict.fromkeys(p for p in (document.title, above) if p))
+        return _opening(text, line_start, start)
+    return _short_line_before(text, line_start)
+
+
+def entry_of(document: Document, start: int) -> str:
+    """What a sentence at `start` belongs to: the short line above its paragraph (a manual's entry,
+    "work_mem (integer)"), then, inside the paragraph, the paragraph's opening words."""
+    text = document.text
+    line_start = text.rfind("\n", 0, start) + 1
+    opening = _opening(text, line_start, start) if text[line_start:start].strip() else ""
+    return " — ".join(p for p in (_short_line_before(text, line_start), opening) if p)
+
+
+def _opening(text: str, line_start: int, start: int) -> str:
+    return " ".join(text[line_start:start].split()[:HEADING_WORDS])
+
+
+def _short_line_before(text: str, line_start: int) -> str:
+    for line in reversed(text[max(0, line_start - HEADING_REACH) : line_start].splitlines()):
+        if line.strip():
+            return line.strip() if len(line.split()) <= HEADING_WORDS else ""
+    return ""
 
 
 @functools.cache

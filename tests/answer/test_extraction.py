@@ -45,6 +45,15 @@ def test_quantity_candidates_carry_their_unit_and_skip_codes() -> None:
     assert not any(t.startswith("400") for t in found)  # the 400 of S-400 is a name, not a count
 
 
+def test_quantity_candidates_read_ranges_grouped_thousands_and_glued_units() -> None:
+    text = "An estimated 35\u202f000 to 60\u202f000 ventilators, three to five million cases, R of 3.87 [3.01-4.66]."
+    found = _texts(QUANTITY, text)
+    assert "35\u202f000 to 60\u202f000 ventilators" in found and "60\u202f000 ventilators" in found  # each end too
+    assert "three to five million cases" in found and "3.87 [3.01-4.66]" in found
+    assert "20kb nucleotides" in _texts(QUANTITY, "the orf1ab (20kb nucleotides, at the 5' end)")
+    assert not any("2013" in t for t in _texts(QUANTITY, "In 2013 500 people came."))  # a year is no thousands
+
+
 def test_name_candidates_drop_sentence_initial_function_words() -> None:
     found = _texts(NAME, "The Institute for the Study of War published it. In Brest, near NATO.")
     assert "Institute for the Study of War" in found and "Brest" in found

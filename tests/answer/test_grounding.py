@@ -51,3 +51,14 @@ def test_a_multi_word_name_must_appear_as_a_phrase() -> None:
 def test_a_possessive_ends_a_name() -> None:
     names = [n.text for n in question_names("When did Russia's Pacific Fleet sail?")]
     assert names == ["Russia", "Pacific Fleet"]
+
+
+def test_the_pronoun_i_is_no_name_and_the_collections_subject_narrows_nothing() -> None:
+    june = "On June 6, a contingent of Chinese troops arrived in Belarus."
+    assert question_names("How can I tell when the troops came?") == []
+    assert missing_names("When did NATO troops arrive in Belarus?", _context(june), frozenset({"nato"})) == []
+    assert missing_names("When did NATO troops arrive in Belarus?", _context(june)) == ["NATO"]
+    common = frozenset({"unit", "state"})  # each word common, the name specific
+    assert missing_names("When did United States troops arrive in Belarus?", _context(june), common) == [
+        "United States"
+    ]

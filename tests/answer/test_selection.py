@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rag.answer.candidates import Candidate
-from rag.answer.evidence import Passage, Sentence
+from rag.answer.evidence import Passage, Sentence, terms
 from rag.answer.extraction import DATE, NAME, QUANTITY, question_type
 from rag.answer.grounding import context_of
 from rag.answer.selection import (
@@ -19,6 +19,8 @@ from rag.answer.selection import (
     SELECTOR_FILE,
     YES_NO,
     Selection,
+    admissible,
+    document_share,
     feature_names,
     features,
     load_selection,
@@ -29,6 +31,7 @@ from rag.answer.selection import (
 )
 from rag.core.errors import ConfigError
 from rag.core.records import Chunk, Hit
+from rag.index import store
 
 
 @pytest.mark.parametrize(
@@ -100,3 +103,21 @@ def test_a_broken_selector_file_is_a_one_line_config_error(tmp_path) -> None:
     broken.write_text("{not json")
     with pytest.raises(ConfigError, match="answer selector"):
         load_selection(broken)
+
+
+def test_a_when_or_how_many_question_takes_a_typed_span_only() -> None:
+    assert admissible({"is_typed": 1.0}, QUANTITY) and not admissible({"is_number": 1.0}, QUANTITY)
+    assert not admissible({"is_clause": 1.0}, DATE) and admissible({"is_clause": 1.0}, NAME)
+    assert not admissible({"is_typed": 1.0, "names_missing": 1.0}, QUANTITY)
+
+
+def test_document_share_reads_the_postings_of_the_real_index(base_index) -> None:
+    index = store.load(base_index.index_dir)
+    share = document_share(index.bm25, [c.doc_id for c in index.chunks])
+    n = len(index.documents)
+    for term in ("belarus", "troop", "nato"):
+        holding = sum(term in set(terms(d.text)) for d in index.documents.values())
+        assert share(term) == pytest.approx(holding / n)  # the same as reading every document
+    assert share("no-such-term") == 0.0
+    view = view_question("When did NATO troops arrive in Belarus?", lambda t: 1.0, share)
+    assert view.subject == {t for t in view.terms if share(t) >= 0.5}
