@@ -34,6 +34,8 @@ KINDS = [
     (E.QuestionError("the question is empty" + SECOND), 400, "invalid_request_error", None),
     (E.LoadError("/docs/a.pdf", "empty\nfile"), 400, "invalid_request_error", None),
     (E.UploadError("unsupported file type '.exe'" + SECOND), 400, "invalid_request_error", None),
+    (E.DocumentError("no document '003' in the index; closest: 003_0960" + SECOND), 400, "invalid_request_error",
+     None),  # fmt: skip
     (E.GoldError("gold.jsonl line 2: bad JSON" + SECOND), 400, "invalid_request_error", None),
     (E.BaselineError("baseline.json does not exist" + SECOND), 400, "invalid_request_error", None),
     (E.PromptError("prompt template answer.md is missing" + SECOND), 500, "server_error", None),
@@ -78,7 +80,7 @@ def test_each_kind_has_one_line_and_its_status(exc, status, kind, code) -> None:
     assert exc.exit_code == 2
     error = api_error(exc)
     assert error is exc and (error.http_status, error.error_type, error.error_code) == (status, kind, code)
-    assert error_body(error) == {"error": {"message": first_line(exc), "type": kind, "param": None, "code": code}}
+    assert error_body(error) == {"error": {"message": first_line(exc), "type": kind, "param": exc.param, "code": code}}
 
 
 # ---------------------------------------------------------------- the HTTP API, in process
@@ -112,7 +114,7 @@ def _post(error: BaseException, **body):
 
 @pytest.mark.parametrize(("exc", "status", "kind", "code"), KINDS, ids=IDS)
 def test_each_kind_over_http_is_its_status_and_openai_error(exc, status, kind, code) -> None:
-    expected = {"error": {"message": first_line(exc), "type": kind, "param": None, "code": code}}
+    expected = {"error": {"message": first_line(exc), "type": kind, "param": exc.param, "code": code}}
     response = _post(exc)
     assert (response.status_code, response.json()) == (status, expected)
     streamed = _post(exc, stream=True)  # the status is sent before the answer: the error is the last event
@@ -287,3 +289,8 @@ def test_real_server_ingest_errors(api) -> None:
     finally:
         moved.rename(api.collection)
     assert missing["type"] == "invalid_request_error" and missing["message"].endswith(": folder does not exist")
+
+
+def test_an_unknown_document_names_the_documents_field() -> None:
+    body = error_body(api_error(E.DocumentError("no document 'x' in the index; closest: y")))
+    assert body["error"]["param"] == "documents" and body["error"]["type"] == "invalid_request_error"
