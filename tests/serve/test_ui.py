@@ -462,9 +462,12 @@ def test_upload_in_the_browser_reports_the_bad_file_and_ingests_the_good_one(ui,
 @pytest.mark.slow
 def test_waiting_users_see_their_place_in_the_queue(browser, ui_server) -> None:
     pages = [Page(browser, ui_server.url) for _ in range(3)]
+    # three questions at once: one is answered, the others wait their turn. Each is written differently,
+    # so that none is answered from the caches of an earlier identical question before the others queue.
+    questions = [SAMPLE, SAMPLE.lower(), SAMPLE.rstrip("?")]
     try:
-        for page in pages:  # three questions at once: one is answered, the others wait their turn
-            page.page.fill("#rag-question textarea", SAMPLE)
+        for page, question in zip(pages, questions):
+            page.page.fill("#rag-question textarea", question)
             page.page.keyboard.press("Enter")
         pages[-1].page.wait_for_function(
             "document.querySelector('#rag-chat').innerText.includes('queue:')", timeout=60_000
