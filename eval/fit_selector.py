@@ -66,7 +66,6 @@ POSITIVE_F1 = 0.5
 TOP_K = 8  # candidates the answer model re-weighs
 LEARNER = os.environ.get("RAG_FIT_LEARNER", "pairwise")  # or "pointwise": compared in docs/evaluation.md
 ANSWERER = os.environ.get("RAG_FIT_ANSWERER", "1") == "1"  # the answerability model (0: threshold the top)
-GATES = os.environ.get("RAG_FIT_GATES", "1") == "1"  # 0: no hard rules before weighing (docs/evaluation.md)
 DRAFT = os.environ.get("RAG_FIT_DRAFT", "0") == "1"  # collect the model's drafts (slow; off by default)
 MARGIN = 0.25  # a pair counts when one candidate's target beats the other's by this much
 PAIRS = 20  # wrong candidates paired with each right one, at most
@@ -93,17 +92,17 @@ def _shipped(name: str) -> bool:
     return _no_draft(name) and _no_crosses(name)
 
 
-# name -> (features kept, second stage with the answer model's likelihood, records without spaCy mentions,
-# hard rules). The first one ships: it is the best left-one-collection-out (docs/evaluation.md). The hard
-# rules are applied while collecting (Pipeline._consider), so switching them off here changes nothing.
+# name -> (features kept, second stage with the answer model's likelihood, records without spaCy mentions).
+# The first one ships: it is the best left-one-collection-out (docs/evaluation.md). The hard rules are
+# applied while collecting (Pipeline._consider), so they cannot be switched off here.
 VARIANTS = {
-    "model score, no draft, no form x label crosses": (_shipped, True, False, True),
-    "with form x label crosses": (_no_draft, True, False, True),
-    "draft + model score": (lambda n: _all(n) and _no_crosses(n), True, False, True),
-    "draft, no model score": (lambda n: _all(n) and _no_crosses(n), False, False, True),
-    "no answer model at all": (_shipped, False, False, True),
-    "no constraint features": (lambda n: _shipped(n) and _no_constraints(n), True, False, True),
-    "no spaCy mentions": (_shipped, True, True, True),
+    "model score, no draft, no form x label crosses": (_shipped, True, False),
+    "with form x label crosses": (_no_draft, True, False),
+    "draft + model score": (lambda n: _all(n) and _no_crosses(n), True, False),
+    "draft, no model score": (lambda n: _all(n) and _no_crosses(n), False, False),
+    "no answer model at all": (_shipped, False, False),
+    "no constraint features": (lambda n: _shipped(n) and _no_constraints(n), True, False),
+    "no spaCy mentions": (_shipped, True, True),
 }
 DRAFT_VARIANTS = {"draft + model score", "draft, no model score"}  # need candidates collected with drafts
 
@@ -316,9 +315,7 @@ def _ranked(record: dict, selection: Selection) -> tuple[list[dict], np.ndarray]
 
 
 def _gated(record: dict) -> list[dict]:
-    """The candidates the answer path weighs (selection.admissible), unless RAG_FIT_GATES=0."""
-    if not GATES:
-        return record["candidates"]
+    """The candidates the answer path weighs (selection.admissible; a cache of older code may hold more)."""
     return [c for c in record["candidates"] if admissible(c["features"], _form(c))]
 
 
@@ -433,9 +430,8 @@ def main() -> None:
     names = [n for n in VARIANTS if DRAFT or n not in DRAFT_VARIANTS] if args.ablate else [args.variant]
     report: dict = {"variant": args.variant, "variants": {}}
     chosen = None
-    global GATES
     for name in names:
-        keep, second, no_nlp, GATES = VARIANTS[name]
+        keep, second, no_nlp = VARIANTS[name]
         selection, a, b = tables(nlp_off if no_nlp else data, keep, C, second)
         show(f"{name} (threshold {selection.threshold:.3f})", a, b)
         report["variants"][name] = {"threshold": selection.threshold, "in_sample": a, "leave_one_collection_out": b}
@@ -443,7 +439,7 @@ def main() -> None:
             chosen = selection
     if args.ablate:
         for c in (0.3, 1.0, 3.0):
-            keep, second, _, GATES = VARIANTS[args.variant]
+            keep, second, _ = VARIANTS[args.variant]
             _, a, b = tables(data, keep, c, second)
             show(f"{args.variant}, C = {c}", a, b)
             report["variants"][f"{args.variant}, C={c}"] = {"in_sample": a, "leave_one_collection_out": b}
