@@ -7,6 +7,8 @@ sentence shown under a citation) works at sentence level.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ import numpy as np
 from rag.core.profile import load_profile
 from rag.core.records import Document, Hit
 from rag.index.lexical import stemmer
+from rag.index.store import SentenceTable
 from rag.ingestion.chunking import entry_of
 from rag.ingestion.sentences import split_sentences
 
@@ -98,6 +101,7 @@ def select_passages(
     limit: int,
     semantic_weight: float = 0.6,
     weights: Mapping[str, float] | None = None,
+    sentences: SentenceTable | None = None,
 ) -> list[Passage]:
     """Number the top `limit` hits and score each of their sentences against the question.
 
@@ -109,29 +113,54 @@ def select_passages(
     words (chunking.entry_of): "The default value is 4MB" belongs to the
     setting whose entry it is in. (The cosine reads the sentence alone: with that
     line too, a news paragraph's opening words blur its later sentences.)
+    The sentence vectors come from the index (`sentences`, embedded at
+    ingest); only a sentence it lacks is embedded now.
     """
     chosen = hits[:limit]
-    spans_per_hit, texts, headed = [], [], []
-    for hit in chosen:
-        doc = documents[hit.chunk.doc_id]
-        spans = split_sentences(doc.text, hit.chunk.start, hit.chunk.end)
-        spans_per_hit.append(spans)
-        texts += [doc.text[s:e] for s, e in spans]
-        headed += [_under_heading(doc, s, e) for s, e in spans]
-    vecs = embedder.encode_sentences(texts) if texts else np.zeros((0, len(question_vec)), dtype=np.float32)
-    cosines = vecs @ question_vec if len(texts) else np.zeros(0)
+    spans_per_hit = [split_sentences(documents[h.chunk.doc_id].text, h.chunk.start, h.chunk.end) for h in chosen]
+    keys = [(h.chunk.doc_id, s, e) for h, spans in zip(chosen, spans_per_hit) for s, e in spans]
+    cosines = _cosines(keys, question_vec, documents, embedder, sentences)
     q_terms = set(terms(question))
     passages, i = [], 0
     for n, (hit, spans) in enumerate(zip(chosen, spans_per_hit), start=1):
         doc = documents[hit.chunk.doc_id]
-        sentences = []
+        scored = []
         for s, e in spans:
-            cover = coverage(q_terms, headed[i], weights)
+            cover = coverage(q_terms, _under_heading(doc, s, e), weights)
             relevance = semantic_weight * max(0.0, float(cosines[i])) + (1 - semantic_weight) * cover
-            sentences.append(Sentence(s, e, doc.text[s:e], relevance))
+            scored.append(Sentence(s, e, doc.text[s:e], relevance))
             i += 1
-        passages.append(Passage(n, hit, doc.title, tuple(sentences)))
+        passages.append(Passage(n, hit, doc.title, tuple(scored)))
     return passages
+
+
+def _cosines(keys, question_vec: np.ndarray, documents, embedder, sentences: SentenceTable | None) -> np.ndarray:
+    """Each sentence's cosine to the question, from the index's vectors where it has them."""
+    vecs = np.zeros((len(keys), len(question_vec)), dtype=np.float32)
+    missing = []
+    for i, key in enumerate(keys):
+        stored = sentences.vector(*key) if sentences is not None else None
+        if stored is None:
+            missing.append(i)
+        else:
+            vecs[i] = stored
+    if missing:
+        texts = [documents[keys[i][0]].text[keys[i][1] : keys[i][2]] for i in missing]
+        vecs[missing] = embedder.encode_sentences(texts)
+    return vecs @ question_vec
+
+
+def rerank(passages: list[Passage], rank_prior: float) -> list[Passage]:
+    """The passages re-ordered by their most relevant sentence, renumbered from 1.
+
+    Retrieval ranks chunks as wholes; the answer is a sentence, and a chunk
+    holding one sentence that answers the question can rank below chunks
+    that match it loosely throughout. `rank_prior` keeps some of the fused
+    order: each step down costs log1p(rank - 1) times it.
+    """
+    score = [p.relevance - rank_prior * math.log1p(i) for i, p in enumerate(passages)]
+    order = sorted(range(len(passages)), key=lambda i: -score[i])
+    return [dataclasses.replace(passages[i], n=n) for n, i in enumerate(order, start=1)]
 
 
 def _under_heading(document: Document, start: int, end: int) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 
 from rag.answer.about_collection import answer_about, recognise
 from rag.answer.candidates import Candidate, candidates
-from rag.answer.evidence import Passage, ranked_sentences, select_passages, terms
+from rag.answer.evidence import Passage, ranked_sentences, rerank, select_passages, terms
 from rag.answer.generation.base import AnswerModel, GenerationSettings
 from rag.answer.generation.factory import answer_model_key, load_answer_model
 from rag.answer.grounding import context_of
@@ -135,7 +135,7 @@ class Pipeline:
         year the question writes come first."""
         s = self.settings
         top_k = top_k or s.top_k
-        depth = top_k * CONSTRAINT_DEPTH if s.constraints else top_k
+        depth = max(top_k * CONSTRAINT_DEPTH if s.constraints else top_k, s.rerank_depth)
         rs = RetrievalSettings(
             mode=mode or s.retriever,
             top_k=depth,
@@ -146,9 +146,24 @@ class Pipeline:
         )
         rows = self.index.rows_of(self.scope(documents)) if documents else None
         hits = self.retriever.search(question, rs, query_vec, rows)
+        if s.rerank_depth > 1 and len(hits) > 1:
+            hits = self._by_best_sentence(question, query_vec, hits[: s.rerank_depth]) + hits[s.rerank_depth :]
         if s.constraints:
             hits = promote_constrained(hits, question_years(question))
         return [dataclasses.replace(h, rank=i) for i, h in enumerate(hits[:top_k], start=1)]
+
+    def _by_best_sentence(self, question: str, query_vec, hits: list[Hit]) -> list[Hit]:
+        """The hits re-ordered by their most relevant sentence (evidence.rerank)."""
+        query_vec = self.embedder.encode_query(question) if query_vec is None else query_vec
+        passages = self._passages(question, query_vec, hits, len(hits))
+        return [p.hit for p in rerank(passages, self.settings.rerank_prior)]
+
+    def _passages(self, question: str, query_vec, hits: list[Hit], limit: int) -> list[Passage]:
+        weights = view_question(question, *self._term_stats()).weights
+        return select_passages(
+            question, query_vec, hits, self.index.documents, self.embedder, limit,
+            weights=weights, sentences=self.index.sentences,
+        )  # fmt: skip
 
     def build_prompt(self, question: str, passages: list[Passage], settings: Settings | None = None) -> str:
         """The chat prompt, dropping trailing passages until it fits the context window.
@@ -259,10 +274,7 @@ class Pipeline:
         if not hits:
             return Deliberation(question, view, hits, [], "", (), 0.0, None)
         with _timed(timings, "evidence"):
-            passages = select_passages(
-                question, query_vec, hits, self.index.documents, self.embedder, settings.context_passages,
-                weights=view.weights,
-            )
+            passages = self._passages(question, query_vec, hits, settings.context_passages)
         draft, prompt = "", None
         if settings.draft or self._scores(settings):  # the model reads this prompt: it must fit
             with _timed(timings, "prompt"):
@@ -389,7 +401,7 @@ class Pipeline:
         if deliberation.view.qtype.wants_list:
             chosen += _more_items(considered, threshold)
         claims = [_claim(c.text.rstrip(" .;,"), c) for c in chosen]
-        shown = [c.text for c in claims]
+        shown = [" ".join(c.text.split()) for c in claims]  # a soft wrap inside a span reads as a space
         if deliberation.view.form == YES_NO:
             verdict = self._verdict(deliberation, settings)
             if verdict is not None:  # "Yes — <the sentence that settles it>"

@@ -18,9 +18,9 @@ Only prose is eligible: sentences of the document's content sections
 (boilerplate lies outside them), ending as a sentence ends, of some length,
 mostly letters, with no URL or list number: headings, bylines, captions and
 references never are. Text wrapped at a fixed width (papers converted from
-PDF) is read with its line breaks inside a paragraph as spaces, so a
-sentence is not cut at the end of every line; the span still points into
-the document as it is.
+PDF) keeps its sentences whole: the splitter reads a soft wrap as a space
+(rag/ingestion/sentences.py), and the span still points into the document
+as it is.
 
 A collection summary gives each document one or two sentences and groups
 the documents by topic: agglomerative clustering of the documents'
@@ -48,8 +48,6 @@ MIN_LETTER_SHARE = 0.7  # of a sentence's non-space characters
 TOPIC_TERMS = 4
 MAX_TOPICS = 8
 
-# A line of at least 40 characters that does not end a sentence, continued on the next line.
-_WRAPPED = re.compile(r"(?<=[^\n]{39}[^\n.!?:;\u2026\"\u201d])\n(?=[^\s])")
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$")
 _NOT_PROSE = re.compile(r"https?://|www\.|^\s*(?:\[\d+\]|\d+[.)]\s)")
 
@@ -93,8 +91,7 @@ def summarize_collection(index: IndexData, embedder, n: int, doc_ids: Iterable[s
 
 def prose_sentences(document: Document) -> list[tuple[int, int]]:
     """Spans of the document's content sentences that can stand in a summary, in order."""
-    read = _WRAPPED.sub(" ", document.text)  # same length: offsets stay the document's
-    spans = [span for s, e in _paragraphs(document) for span in split_sentences(read, s, e)]
+    spans = [span for s, e in _paragraphs(document) for span in split_sentences(document.text, s, e)]
     return [(s, e) for s, e in spans if is_prose(document.text[s:e], document.title)]
 
 

@@ -69,6 +69,10 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
+    # the fused top hits re-ordered by their most relevant sentence (0: the fused order);
+    # each step down the fused order costs rerank_prior x log1p(rank - 1) of relevance
+    rerank_depth: int = 20
+    rerank_prior: float = 0.1
     # generation
     model: str = "smollm2"  # "smollm2", "gemma3", or a path to any GGUF file
     model_dir: Path | None = None  # extra folder scanned for *.gguf (UI model picker)

@@ -303,9 +303,10 @@ def gains(results: dict[str, ModeResult]) -> dict[str, dict[str, float]]:
 
 
 def _settings_snapshot(settings: Settings) -> dict[str, Any]:
-    keep = ("retriever", "top_k", "candidates", "rrf_k", "embedding_model", "chunk_tokens", "chunk_overlap",
-            "model", "n_ctx", "max_answer_tokens", "temperature", "seed", "context_passages",
-            "abstain_threshold", "selector", "draft", "model_score", "constraints")  # fmt: skip
+    keep = ("retriever", "top_k", "candidates", "rrf_k", "rerank_depth", "rerank_prior", "embedding_model",
+            "chunk_tokens", "chunk_overlap", "model", "n_ctx", "max_answer_tokens", "temperature", "seed",
+            "context_passages", "extract_sentences", "abstain_threshold", "selector", "draft", "model_score",
+            "constraints")  # fmt: skip
     data = settings.as_dict()
     return {k: data[k] for k in keep if k in data}
 

@@ -13,6 +13,9 @@ Layout of an index directory:
         documents.jsonl   one Document per line (full text, for citations and the article view)
         mentions.jsonl    per document, the entities and noun phrases found at ingest
                           (rag/ingestion/nlp.py): {"doc_id", "mentions": [[start, end, label], ...]}
+        sentences.npy     the vector of every sentence of every chunk (as the evidence stage splits
+                          it), so a question embeds nothing but itself; absent in older indexes
+        sentences.jsonl   per document, those sentences' spans, in row order: {"doc_id", "spans"}
         bm25/             bm25s index over the chunk texts
     .lock                 held by the one ingest allowed at a time
     .checkpoint/          embeddings of an ingest in progress (rag/ingestion/checkpoint.py), so a killed
@@ -52,6 +55,8 @@ FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 MENTIONS = "mentions.jsonl"
+SENTENCES = "sentences.jsonl"
+SENTENCE_VECTORS = "sentences.npy"
 CHECKPOINT = ".checkpoint"
 
 
@@ -91,6 +96,7 @@ class IndexData:
     path: Path
     dense: VectorIndex  # top-k search over faiss_index (with exact re-ranking where it is approximate)
     mentions: dict[str, tuple[Mention, ...]] = field(default_factory=dict)  # doc_id -> in text order
+    sentences: SentenceTable | None = None  # None: an index written before sentences were embedded
 
     def mentions_in(self, doc_id: str, start: int, end: int) -> list[Mention]:
         """The mentions of `doc_id` lying wholly inside [start, end) (they are sorted by start)."""
@@ -114,6 +120,35 @@ class IndexData:
         """The chunk rows of these documents, ascending."""
         rows = [r for d in doc_ids for r in self.rows_by_doc.get(d, ())]
         return np.array(sorted(rows), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class SentenceTable:
+    """The sentences of every chunk, embedded at ingest, and the row of each span."""
+
+    spans: dict[str, tuple[tuple[int, int], ...]]  # doc_id -> its sentences' spans, in row order
+    vectors: np.ndarray  # (n, dim) float32, rows in doc_id order, then span order
+
+    @functools.cached_property
+    def rows(self) -> dict[tuple[str, int, int], int]:
+        out, row = {}, 0
+        for doc_id, spans in self.spans.items():
+            for s, e in spans:
+                out[(doc_id, s, e)] = row
+                row += 1
+        return out
+
+    def of(self, doc_id: str) -> np.ndarray:
+        """The vectors of one document's sentences (empty when it has none)."""
+        spans = self.spans.get(doc_id, ())
+        if not spans:
+            return np.zeros((0, self.vectors.shape[1]), dtype=np.float32)
+        first = self.rows[(doc_id, *spans[0])]
+        return np.asarray(self.vectors[first : first + len(spans)], dtype=np.float32)
+
+    def vector(self, doc_id: str, start: int, end: int) -> np.ndarray | None:
+        row = self.rows.get((doc_id, start, end))
+        return None if row is None else self.vectors[row]
 
 
 # ---------------------------------------------------------------- reading
@@ -204,6 +239,7 @@ def _load_version(index_dir: Path, version: Path | None) -> IndexData:
         faiss_index = vector_index.read(version / "vectors.faiss")
         bm25 = bm25s.BM25.load(str(version / "bm25"), mmap=True, show_progress=False)
         mentions = _read_mentions(version / MENTIONS)
+        sentences = _read_sentences(version)
     except Exception as exc:  # noqa: BLE001 - every failure here means the same thing to the user
         raise _corrupt(index_dir, f"{type(exc).__name__} while reading {version.name}") from None
     # shape first: a 0-d/1-d vectors.npy must not raise IndexError in the count check
@@ -213,11 +249,26 @@ def _load_version(index_dir: Path, version: Path | None) -> IndexData:
         raise _corrupt(index_dir, "chunk, vector and manifest counts disagree")
     if type(faiss_index).__name__ not in _FAISS_TYPES[spec.kind]:
         raise _corrupt(index_dir, f"vectors.faiss is not the {spec.kind} index the manifest names")
+    if sentences is not None and sentences.vectors.shape != (sum(map(len, sentences.spans.values())), manifest.dim):
+        raise _corrupt(index_dir, "sentence vectors disagree with their spans")
     missing = {c.doc_id for c in chunks} - documents.keys()
     if missing:
         raise _corrupt(index_dir, f"chunks refer to unknown documents {sorted(missing)[:3]}")
     dense = VectorIndex(faiss_index, vectors, spec)
-    return IndexData(manifest, chunks, vectors, documents, faiss_index, bm25, version, dense, mentions)
+    return IndexData(manifest, chunks, vectors, documents, faiss_index, bm25, version, dense, mentions, sentences)
+
+
+def _read_sentences(version: Path) -> SentenceTable | None:
+    if not (version / SENTENCES).exists():
+        return None
+    spans = {}
+    for line in _lines(version / SENTENCES):
+        raw = json.loads(line)
+        spans[raw["doc_id"]] = tuple((int(s), int(e)) for s, e in raw["spans"])
+    vectors = np.load(version / SENTENCE_VECTORS, mmap_mode="r")
+    if vectors.ndim != 2:
+        raise ValueError("sentences.npy is not a matrix")
+    return SentenceTable(spans, vectors)
 
 
 def _read_mentions(path: Path) -> dict[str, tuple[Mention, ...]]:
@@ -264,6 +315,7 @@ def write(
     vectors: np.ndarray,
     documents: list[Document],
     mentions: dict[str, tuple[Mention, ...]] | None = None,
+    sentences: SentenceTable | None = None,
 ) -> Path:
     """Write a complete new version and make it live atomically."""
     from rag.index import vector_index
@@ -281,6 +333,10 @@ def write(
             ({"doc_id": d, "mentions": [[m.start, m.end, m.label] for m in ms]} for d, ms in (mentions or {}).items()),
         )
         np.save(staging / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+        if sentences is not None:
+            _write_lines(staging / SENTENCES, ({"doc_id": d, "spans": [list(p) for p in ps]}
+                                               for d, ps in sentences.spans.items()))  # fmt: skip
+            np.save(staging / SENTENCE_VECTORS, np.ascontiguousarray(sentences.vectors, dtype=np.float32))
         vector_index.write(build_faiss(vectors, spec), staging / "vectors.faiss")
         build_bm25([c.indexed_text for c in chunks]).save(str(staging / "bm25"), show_progress=False)
         _fsync_tree(staging)

@@ -28,6 +28,7 @@ from rag.ingestion.checkpoint import Checkpoint
 from rag.ingestion.chunking import Chunker
 from rag.ingestion.loading import LOADER_VERSION, load_folder
 from rag.ingestion.nlp import NLP_VERSION, annotate
+from rag.ingestion.sentences import sentences_of_chunks
 
 
 class Progress(Protocol):
@@ -115,8 +116,9 @@ class _Plan:
     chunker_settings: dict[str, Any]  # what shapes the chunks, recorded in the manifest
 
     def up_to_date(self, settings: Settings) -> bool:
-        """Nothing added, changed or removed, and the live vector index is the kind its size calls for."""
-        if self.previous is None or self.todo or self.removed:
+        """Nothing added, changed or removed, the live version has its sentences embedded, and its
+        vector index is the kind its size calls for."""
+        if self.previous is None or self.todo or self.removed or self.previous.sentences is None:
             return False
         manifest = self.previous.manifest
         return manifest.vector_index == vector_index.choose(manifest.n_chunks, manifest.dim, settings).as_dict()
@@ -130,6 +132,7 @@ class _Fresh:
     vectors: dict[str, np.ndarray]
     dim: int  # the model's; the live version's (or 0) when there was nothing to embed
     mentions: dict[str, tuple[Mention, ...]] = field(default_factory=dict)  # of the new and changed documents
+    sentences: dict[str, tuple[tuple[tuple[int, int], ...], np.ndarray]] = field(default_factory=dict)
 
 
 def _plan(settings: Settings, folder: Path, rebuild: bool, report: IngestReport) -> _Plan:
@@ -182,7 +185,31 @@ def _embed_changes(plan: _Plan, settings: Settings, progress: Progress, embedder
         n = len(chunks[doc.doc_id])
         vectors[doc.doc_id] = embedded[offset : offset + n]
         offset += n
-    return _Fresh(chunks, vectors, dim, annotate(plan.todo) if plan.todo else {})
+    sentences = _embed_sentences(plan, chunks, settings, embedder, dim)
+    return _Fresh(chunks, vectors, dim, annotate(plan.todo) if plan.todo else {}, sentences)
+
+
+def _embed_sentences(plan: _Plan, chunks: dict[str, list[Chunk]], settings: Settings, embedder, dim: int):
+    """The sentences of the new and changed documents' chunks and their vectors (of every document's
+    when the live version has none), so answering a question embeds only the question."""
+    docs, chunks = list(plan.todo), dict(chunks)
+    if plan.previous is not None and plan.previous.sentences is None:
+        docs += [d for d in plan.documents if d.doc_id not in chunks]
+        for doc in docs:
+            chunks.setdefault(doc.doc_id, [plan.previous.chunks[r] for r in plan.previous.chunks_of(doc.doc_id)])
+    spans = {d.doc_id: sentences_of_chunks(d.text, [(c.start, c.end) for c in chunks[d.doc_id]]) for d in docs}
+    texts = [d.text[s:e] for d in docs for s, e in spans[d.doc_id]]
+    if not texts:
+        return {d.doc_id: ((), np.zeros((0, dim), dtype=np.float32)) for d in docs}
+    embedder = embedder or _embedder(settings)
+    checkpoint = Checkpoint(settings.index_dir / store.CHECKPOINT, settings.embedding_model, embedder.dim)
+    embedded, _ = _embed(texts, embedder, checkpoint, settings.embed_checkpoint, _Silent())
+    out, offset = {}, 0
+    for doc in docs:
+        n = len(spans[doc.doc_id])
+        out[doc.doc_id] = (spans[doc.doc_id], embedded[offset : offset + n])
+        offset += n
+    return out
 
 
 def _write_version(plan: _Plan, fresh: _Fresh, settings: Settings, report: IngestReport) -> None:
@@ -203,9 +230,23 @@ def _write_version(plan: _Plan, fresh: _Fresh, settings: Settings, report: Inges
     )
     kept = plan.previous.mentions if plan.previous else {}
     mentions = {d.doc_id: fresh.mentions.get(d.doc_id, kept.get(d.doc_id, ())) for d in plan.documents}
-    store.write(settings.index_dir, manifest, chunks, matrix, plan.documents, mentions)
+    store.write(settings.index_dir, manifest, chunks, matrix, plan.documents, mentions, _sentence_table(plan, fresh))
     report.n_chunks = len(chunks)
     report.vector_index = spec.kind
+
+
+def _sentence_table(plan: _Plan, fresh: _Fresh) -> store.SentenceTable:
+    """Every document's sentences: fresh where it was (re)embedded, the live version's elsewhere."""
+    previous = plan.previous.sentences if plan.previous else None
+    spans, vectors = {}, []
+    for doc in plan.documents:
+        if doc.doc_id in fresh.sentences:
+            spans[doc.doc_id], matrix = fresh.sentences[doc.doc_id]
+        else:
+            spans[doc.doc_id], matrix = previous.spans.get(doc.doc_id, ()), previous.of(doc.doc_id)
+        vectors.append(matrix)
+    matrix = np.vstack(vectors) if vectors else np.zeros((0, fresh.dim), dtype=np.float32)
+    return store.SentenceTable(spans, matrix.astype(np.float32, copy=False))
 
 
 def _assemble(plan: _Plan, fresh: _Fresh) -> tuple[list[Chunk], np.ndarray]:

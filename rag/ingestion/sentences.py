@@ -5,8 +5,11 @@ the splitter returns (start, end) offsets into the caller's text rather than
 strings. It is deliberately small and predictable: a regex finds candidate
 boundaries (terminal punctuation, optional closing quotes/brackets, then
 whitespace) and a few rules veto the ones that are really abbreviations,
-initials or continuations. A line break always ends a sentence, which keeps
-headings, bylines and list bullets out of the neighbouring prose.
+initials or continuations. A line break ends a sentence, which keeps
+headings, bylines and list bullets out of the neighbouring prose, unless it
+is a soft wrap: text wrapped at a fixed width (papers converted from PDF,
+plain-text manuals) continues a clause on the next line, and cutting there
+would cut a definition from what it defines.
 """
 
 from __future__ import annotations
@@ -17,10 +20,16 @@ from rag.core.profile import load_profile
 
 # Bump when the rules change: chunk boundaries depend on them, so the index
 # manifest records this and a change forces a rebuild.
-SPLITTER_VERSION = "rules-1"
+SPLITTER_VERSION = "rules-2"
 
 # Characters that end a line (the set str.splitlines() uses).
 _LINE = re.compile(r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+
+# One line break between two lines, with the spaces around it.
+_BREAK = re.compile(r"[ \t]*\n[ \t]*(?=\S)")
+_ENDS_LINE = ".!?:;\u2026\"\u201d"  # a line ending so ends a sentence or labels what follows
+_MID_CLAUSE = ",-\u2010"
+MIN_WRAPPED_WIDTH = 60  # characters: a line this long that stops mid-clause was wrapped
 
 # Terminal punctuation, then closing quotes/brackets, then whitespace.
 _CANDIDATE = re.compile(r"(?:[.?!\u2026]+)[\"'\u201d\u2019\u00bb\u203a)\]}]*(?=\s)")
@@ -46,14 +55,53 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     """Split text[start:end] into sentence spans.
 
     Spans are absolute offsets into `text`, stripped of whitespace, non-empty,
-    ordered, non-overlapping, never contain a line break, and together cover
-    every non-whitespace character of the range.
+    ordered, non-overlapping, hold a line break only where it is a soft wrap,
+    and together cover every non-whitespace character of the range.
     """
     end = len(text) if end is None else end
+    read = _unwrapped(text[start:end])
     spans: list[tuple[int, int]] = []
-    for line in _LINE.finditer(text, start, end):
-        spans.extend(_split_line(text, line.start(), line.end()))
+    for line in _LINE.finditer(read):
+        spans.extend((start + s, start + e) for s, e in _split_line(read, line.start(), line.end()))
     return spans
+
+
+def sentences_of_chunks(text: str, ranges) -> tuple[tuple[int, int], ...]:
+    """The sentences of each chunk range, as the evidence stage reads them, each once, in order.
+
+    Chunks are packed from whole sentences, so their ranges split into the
+    document's sentences; a sentence too long for one chunk is read in pieces.
+    """
+    return tuple(sorted({span for start, end in ranges for span in split_sentences(text, start, end)}))
+
+
+def _unwrapped(text: str) -> str:
+    """The text with its soft wraps as spaces (same length, so offsets hold).
+
+    A break is soft when the line before does not end a sentence and either
+    the next line starts in lower case, or the line before stops mid-clause
+    (a comma, a hyphen), or it is a long line ending in a lower-case word, as
+    lines wrapped at a fixed width are. A heading, a byline or a bullet is
+    short, ends in a capitalised word or starts the next line with a marker.
+    """
+    pieces, last = [], 0
+    for m in _BREAK.finditer(text):
+        before = text[text.rfind("\n", 0, m.start()) + 1 : m.start()]
+        pieces.append(text[last : m.start()])
+        pieces.append(" " * (m.end() - m.start()) if _soft(before, text[m.end()]) else text[m.start() : m.end()])
+        last = m.end()
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _soft(line: str, next_char: str) -> bool:
+    if not line or line[-1] in _ENDS_LINE:
+        return False
+    if next_char.islower():
+        return True
+    if line[-1] in _MID_CLAUSE and len(line) > 1 and line[-2].isalpha():
+        return True
+    return len(line) >= MIN_WRAPPED_WIDTH and (line[-1].islower() or line[-1] == ",") and next_char.isalnum()
 
 
 def _split_line(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -160,7 +160,9 @@ def test_sentence_spans_are_stripped_ordered_and_cover(text):
     for s, e in spans:
         assert last_end <= s < e <= len(text)
         piece = text[s:e]
-        assert piece == piece.strip() and "\n" not in piece
+        assert piece == piece.strip()
+        for line, rest in zip(piece.split("\n"), piece.split("\n")[1:]):  # only soft wraps inside
+            assert line.strip() and line.rstrip()[-1] not in ".?!”\"" and rest.strip(), piece
         covered.update(range(s, e))
         last_end = e
     assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
@@ -274,6 +276,14 @@ def test_one_sentence(text):
         ("Ends here.\u00a0Next one.", ["Ends here.", "Next one."]),
         ("(This is one.) This is two.", ["(This is one.)", "This is two."]),
         ("Headline without period\nBody starts here.", ["Headline without period", "Body starts here."]),
+        ("A line wrapped at a fixed width goes on\nin lower case. Next.",
+         ["A line wrapped at a fixed width goes on\nin lower case.", "Next."]),
+        ("A long line of prose, wrapped as a PDF wraps it, names a place in\nWuhan on the next line.",
+         ["A long line of prose, wrapped as a PDF wraps it, names a place in\nWuhan on the next line."]),
+        ("Short heading in lower case\nThe body.", ["Short heading in lower case", "The body."]),
+        ("A finished sentence.\nanother starts in lower case.",
+         ["A finished sentence.", "another starts in lower case."]),
+        ("Label:\nvalue", ["Label:", "value"]),
         ("Intro:\n\n  \u2022 Hybrid Warfare: a blend. More.\n  \u2022 Drone Warfare: drones",
          ["Intro:", "\u2022 Hybrid Warfare: a blend.", "More.", "\u2022 Drone Warfare: drones"]),
     ],

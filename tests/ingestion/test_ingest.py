@@ -18,6 +18,7 @@ from conftest import EXTRA_DOC, TINY_DOCS, copy_docs, doc_id, settings_for
 
 from rag.index import store
 from rag.ingestion.indexer import ingest
+from rag.ingestion.sentences import sentences_of_chunks
 
 UNCHANGED, CHANGED, REMOVED = (doc_id(n) for n in TINY_DOCS)
 ADDED = doc_id(EXTRA_DOC)
@@ -50,6 +51,18 @@ def assert_consistent(index: store.IndexData) -> None:
         assert index.documents[c.doc_id].text[c.start : c.end] == c.text
     assert [c.doc_id for c in index.chunks] == sorted(c.doc_id for c in index.chunks)
     assert np.array_equal(index.faiss_index.reconstruct_n(0, n), np.asarray(index.vectors))
+    assert_sentences_cover_chunks(index)
+
+
+def assert_sentences_cover_chunks(index: store.IndexData) -> None:
+    """Every sentence the evidence stage reads from a chunk has its vector in the index, and nothing else does."""
+    table = index.sentences
+    assert table is not None and list(table.spans) == sorted(index.documents)
+    for name in index.documents:
+        text = index.documents[name].text
+        wanted = sentences_of_chunks(text, [(index.chunks[r].start, index.chunks[r].end) for r in rows_of(index, name)])
+        assert table.spans[name] == wanted
+        assert table.of(name).shape == (len(wanted), index.manifest.dim)
 
 
 def all_text(index: store.IndexData) -> str:
@@ -111,6 +124,12 @@ def test_incremental_reingest(index_copy, embedder):
     for r in rows_of(new, CHANGED)[:2] + rows_of(new, ADDED)[-2:]:
         expected = embedder.encode([new.chunks[r].indexed_text])[0]
         assert np.allclose(new.vectors[r], expected, atol=1e-4)
+    # the unchanged document kept its sentence vectors; the changed one's are its new sentences' own
+    assert new.sentences.of(UNCHANGED).tobytes() == old.sentences.of(UNCHANGED).tobytes()
+    spans = new.sentences.spans[CHANGED]
+    text = new.documents[CHANGED].text
+    (s, e) = next(span for span in spans if NEW_SENTENCE in text[span[0] : span[1]])
+    assert np.allclose(new.sentences.vector(CHANGED, s, e), embedder.encode([text[s:e]])[0], atol=1e-4)
     # and retrieval finds the new content
     from rag.answer.retrieval import RetrievalSettings, Retriever
 
@@ -125,6 +144,22 @@ def test_removal_only_embeds_nothing(index_copy, embedder):
     index = store.load(index_copy.index_dir)
     assert_consistent(index)
     assert set(index.documents) == {CHANGED, REMOVED}
+
+
+def test_an_index_without_sentence_vectors_gets_them_on_the_next_ingest(index_copy, embedder):
+    """An index written before sentences were embedded is upgraded without re-embedding a chunk."""
+    version = store.current_version(index_copy.index_dir)
+    old = store.load(index_copy.index_dir)
+    (version / store.SENTENCES).unlink()
+    (version / store.SENTENCE_VECTORS).unlink()
+    assert store.load(index_copy.index_dir).sentences is None  # still loads, and answers embed sentences live
+    report = ingest(settings_for(index_copy.index_dir), index_copy.collection, embedder=embedder)
+    assert report.embedded_chunks == 0 and report.rebuilt is None
+    new = store.load(index_copy.index_dir)
+    assert new.path != version
+    assert_consistent(new)
+    for name in new.documents:
+        assert np.allclose(new.sentences.of(name), old.sentences.of(name), atol=1e-4)
 
 
 def test_chunker_change_rebuilds(index_copy, embedder):
@@ -176,6 +211,7 @@ point, index_dir, collection = sys.argv[1:4]
 import faiss
 from rag.core.settings import Settings
 from rag.ingestion.indexer import ingest
+from rag.ingestion.sentences import sentences_of_chunks
 
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
