@@ -22,10 +22,12 @@ import re
 from dataclasses import dataclass
 
 from rag.answer.evidence import Passage, Sentence, ranked_sentences
-from rag.answer.extraction import rank_spans
+from rag.answer.extraction import QUANTITY, question_type, rank_spans
+from rag.ingestion.nlp import NOUN_PHRASE
 
 TYPED, LITERAL, CLAUSE, SENTENCE = "TYPED", "LITERAL", "CLAUSE", "SENTENCE"
 MAX_SENTENCE_WORDS = 50
+MAX_UNIT_EXTENSION = 2  # words a quantity's noun phrase may run on past the extractor's unit
 
 # Literal tokens of technical text: work_mem, --schema-only, \timing, 128MB, postgresql.auto.conf, BUFFERS.
 _LITERAL = re.compile(
@@ -90,10 +92,34 @@ def candidates(
         for start, end in _clauses(sentence.text):
             add(passage, sentence, sentence.start + start, sentence.start + end, CLAUSE)
         add(passage, sentence, sentence.start, sentence.start + len(_clip(sentence.text)), SENTENCE)
+    quantity = question_type(question).kind == QUANTITY
     for span in rank_spans(question, passages, max_sentences=max_sentences):
         if (span.sentence.start, span.sentence.end) in rank_of:
-            add(span.passage, span.sentence, span.start, span.end, TYPED, span.score)
+            start, end = span.start, span.end
+            if quantity:
+                phrases = [m for m in mentions_in(span.passage.hit.chunk.doc_id, span.sentence.start, span.sentence.end)
+                           if m.label == NOUN_PHRASE]  # fmt: skip
+                end = _unit_end(span.sentence, start, end, phrases)
+            add(span.passage, span.sentence, start, end, TYPED, span.score)
     return list(found.values())
+
+
+def _unit_end(sentence: Sentence, start: int, end: int, phrases) -> int:
+    """Where a quantity's unit words stop: the end of the noun phrase they belong to.
+
+    The typed extractor takes up to two words after a number as its unit; the
+    parse at ingest knows where the noun phrase ends ("35 000 to 60 000
+    ventilators would" ends at "ventilators", "10 open reading frames" goes
+    on to "frames"). Without a phrase over the span's end, it stays as it is.
+    """
+    over = [m for m in phrases if m.start < end and m.end > start]
+    if not over:
+        return end
+    last = max(m.end for m in over)
+    if last < end:
+        return last
+    words_after = len(sentence.text[end - sentence.start : last - sentence.start].split())
+    return last if words_after <= MAX_UNIT_EXTENSION else end
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:

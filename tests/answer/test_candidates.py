@@ -78,3 +78,17 @@ def test_a_list_answer_takes_likely_items_of_the_same_kind_from_other_sentences(
               considered(3, "Laos", "GPE", 0.2))  # fmt: skip
     assert [c.text for c in _more_items(ranked, threshold=0.5)] == ["India"]
     assert [c.text for c in _more_items(ranked, threshold=0.1)] == ["India", "Laos"]
+
+
+def test_a_quantity_ends_where_its_noun_phrase_ends() -> None:
+    """The parse at ingest bounds the unit words: no verb after it, the whole counted noun."""
+    text = "Past studies projected that 35 000 to 60 000 ventilators would be needed."
+    start = text.index("60 000 ventilators")
+    passage, mentions_in = _passage(text, (Mention(start, start + len("60 000 ventilators"), "NP"),))
+    typed = _by_source(candidates("How many ventilators will be required?", [passage], mentions_in), TYPED)
+    assert "35 000 to 60 000 ventilators" in typed and not any("would" in t for t in typed), typed
+    text = "It has a classical genome organization with 10 open reading frames (ORFs)."
+    start = text.index("10 open")
+    passage, mentions_in = _passage(text, (Mention(start, start + len("10 open reading frames"), "NP"),))
+    typed = _by_source(candidates("How many open reading frames are in the gene?", [passage], mentions_in), TYPED)
+    assert "10 open reading frames" in typed, typed
