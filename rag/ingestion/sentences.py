@@ -59,7 +59,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     and together cover every non-whitespace character of the range.
     """
     end = len(text) if end is None else end
-    read = _unwrapped(text[start:end])
+    read = unwrap_soft(text[start:end])
     spans: list[tuple[int, int]] = []
     for line in _LINE.finditer(read):
         spans.extend((start + s, start + e) for s, e in _split_line(read, line.start(), line.end()))
@@ -75,7 +75,7 @@ def sentences_of_chunks(text: str, ranges) -> tuple[tuple[int, int], ...]:
     return tuple(sorted({span for start, end in ranges for span in split_sentences(text, start, end)}))
 
 
-def _unwrapped(text: str) -> str:
+def unwrap_soft(text: str) -> str:
     """The text with its soft wraps as spaces (same length, so offsets hold).
 
     A break is soft when the line before does not end a sentence and either

@@ -30,6 +30,7 @@ from rich.text import Text
 
 from rag.core.errors import ConfigError, RagError
 from rag.core.settings import Settings, load_settings
+from rag.ingestion.sentences import unwrap_soft
 
 app = typer.Typer(
     add_completion=False,
@@ -279,7 +280,9 @@ def _print_answer(answer, documents) -> None:
 
 
 def _marked(text: str, start: int, end: int, support) -> str:
-    """Passage text with the supporting sentence(s) underlined and bracketed by » «."""
+    """Passage text with the supporting sentence(s) underlined and bracketed by » «; a line wrapped
+    inside a clause (a paper converted from PDF) is shown joined, for the terminal to wrap."""
+    text = text[:start] + unwrap_soft(text[start:end]) + text[end:]  # same length: offsets hold
     pieces, cursor = [], start
     for s, e in sorted(support):
         pieces.append(escape(text[cursor:s]))
