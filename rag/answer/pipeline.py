@@ -155,11 +155,12 @@ class Pipeline:
     def _by_best_sentence(self, question: str, query_vec, hits: list[Hit]) -> list[Hit]:
         """The hits re-ordered by their most relevant sentence (evidence.rerank)."""
         query_vec = self.embedder.encode_query(question) if query_vec is None else query_vec
-        passages = self._passages(question, query_vec, hits, len(hits))
+        weights = view_question(question, *self._term_stats()).weights
+        passages = self._passages(question, query_vec, hits, len(hits), weights)
         return [p.hit for p in rerank(passages, self.settings.rerank_prior)]
 
-    def _passages(self, question: str, query_vec, hits: list[Hit], limit: int) -> list[Passage]:
-        weights = view_question(question, *self._term_stats()).weights
+    def _passages(self, question: str, query_vec, hits: list[Hit], limit: int, weights) -> list[Passage]:
+        """select_passages over this index, its stored sentence vectors and the question's term weights."""
         return select_passages(
             question, query_vec, hits, self.index.documents, self.embedder, limit,
             weights=weights, sentences=self.index.sentences,
@@ -274,7 +275,7 @@ class Pipeline:
         if not hits:
             return Deliberation(question, view, hits, [], "", (), 0.0, None)
         with _timed(timings, "evidence"):
-            passages = self._passages(question, query_vec, hits, settings.context_passages)
+            passages = self._passages(question, query_vec, hits, settings.context_passages, view.weights)
         draft, prompt = "", None
         if settings.draft or self._scores(settings):  # the model reads this prompt: it must fit
             with _timed(timings, "prompt"):
