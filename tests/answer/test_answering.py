@@ -66,3 +66,16 @@ def test_a_yes_no_question_gets_a_verdict_and_the_sentence_that_settles_it(rag_c
     assert claim["text"] == verdict
     article = (base_index.collection / f"{claim['doc']}.txt").read_text(encoding="utf-8")
     assert article[claim["start"] : claim["end"]].rstrip(" .;,") in rest
+
+
+@pytest.mark.parametrize(
+    ("question", "verdict"),
+    [
+        ("Did the RQ-4B Global Hawk fly over Ukraine during its June 6 mission?", "No"),  # "it avoided flying over Ukraine"
+        ("Was the Polonez rocket artillery system developed with Chinese help?", "Yes"),  # "with significant Chinese support"
+    ],
+)
+def test_the_verdict_is_what_the_passages_add_to_the_question(rag_cli, base_index, question, verdict) -> None:
+    """The small model's own verdicts are "Yes" and "No" for these two: its lean, not the passages'."""
+    data = json.loads(_ask(rag_cli, base_index, question, "--json").stdout)
+    assert data["answer"].startswith(f"{verdict} — "), data["answer"]
