@@ -13,6 +13,11 @@ demonyms (China ~ Chinese) and acronyms (PLA ~ People's Liberation Army), and
 the whole name, its words in a row, appears somewhere in the same article
 (Li Shangfu may be "Li" near the answer, but must be "Li Shangfu" somewhere;
 "North Korea" is not found in "north-central China ... South Korea").
+
+A technical identifier (work_mem, postgresql.conf, --filter, \\bind) is a name
+too, but one with a single spelling: it counts as present only written out,
+near the supporting sentence. A manual that never mentions the setting a
+question asks about does not answer it with another setting's default.
 """
 
 from __future__ import annotations
@@ -30,6 +35,10 @@ CONTEXT_SENTENCES = 2  # either side of the supporting sentence
 # Capitalised words in a row: "Shanghai Cooperation Organisation", "NATO", "Li Shangfu".
 _NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’]*")
+# Identifiers: snake_case, lower-case dotted names, option flags, backslash commands.
+_IDENTIFIER = re.compile(
+    r"(?<![\w\\.-])(?:\w*[A-Za-z]\w*_\w+(?:\.\w+)*|[a-z]\w*(?:\.[a-z]\w+)+|-{1,2}[A-Za-z][\w-]*|\\[A-Za-z]+)(?![\w\\])"
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,7 @@ class Context:
     article: set[str]
     article_initials: str
     article_sequence: tuple[str, ...] = ()  # the article's terms in order, for multi-word names
+    near_text: str = ""  # the text `near` holds the terms of, for identifiers
 
 
 def context_of(document_text: str, passage: tuple[int, int], support: tuple[int, int]) -> Context:
@@ -107,7 +117,7 @@ def context_of(document_text: str, passage: tuple[int, int], support: tuple[int,
         lo, hi = max(0, at - CONTEXT_SENTENCES), at + CONTEXT_SENTENCES + 1
         pieces += [document_text[s:e] for s, e in spans[lo:hi]]
     near = " ".join(pieces)
-    return Context(set(terms(near)), _initials(near), set(sequence), initials, sequence)
+    return Context(set(terms(near)), _initials(near), set(sequence), initials, sequence, near)
 
 
 @lru_cache(maxsize=16)
@@ -140,4 +150,16 @@ def missing_names(question: str, context: Context, subject: frozenset[str] = fro
         in_article = _phrase_in(name, context)
         if not (nearby and in_article):
             missing.append(name.text)
+    for identifier in question_identifiers(question):
+        if not set(terms(identifier)) <= subject and not _written(identifier, context.near_text):
+            missing.append(identifier)
     return missing
+
+
+def question_identifiers(question: str) -> list[str]:
+    """The technical identifiers a question writes: work_mem, pg_hba.conf, --schema-only, \\timing."""
+    return [m.group(0) for m in _IDENTIFIER.finditer(question)]
+
+
+def _written(identifier: str, text: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(identifier)}(?!\w)", text, re.I) is not None

@@ -1,6 +1,6 @@
 """The grounding check: an answer's context must mention what the question names (no models)."""
 
-from rag.answer.grounding import context_of, missing_names, question_names
+from rag.answer.grounding import context_of, missing_names, question_identifiers, question_names
 
 ARTICLE = (
     "The Chinese People's Liberation Army began an exercise in Brest on July 8. "
@@ -62,3 +62,18 @@ def test_the_pronoun_i_is_no_name_and_the_collections_subject_narrows_nothing() 
     assert missing_names("When did United States troops arrive in Belarus?", _context(june), common) == [
         "United States"
     ]
+
+
+def test_a_technical_identifier_counts_only_written_out_near_the_answer() -> None:
+    text = (
+        "work_mem (integer) Sets the base maximum amount of memory to be used by a query operation. "
+        "The default value is four megabytes (4MB). See pg_hba.conf and the --schema-only option."
+    )
+    support = (text.index("The default"), text.index("(4MB).") + 6)
+    context = context_of(text, support, support)
+    assert missing_names("What is the default of work_mem?", context) == []
+    assert missing_names("Which pg_hba.conf method and --schema-only flag?", context) == []
+    assert missing_names("What is the default of maintenance_work_mem?", context) == ["maintenance_work_mem"]
+    assert missing_names("What does the --filter option do?", context) == ["--filter"]
+    assert missing_names("What does \\bind do?", context) == ["\\bind"]
+    assert question_identifiers("Who is the U.S. president, e.g. in 2019-nCoV times?") == []
