@@ -19,11 +19,14 @@ selector decides between them with the question in view:
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rag.answer.evidence import Passage, Sentence, ranked_sentences, stop_words
+from rag.answer.evidence import Passage, Sentence, ranked_sentences, stop_words, terms
 from rag.answer.extraction import NAME, QUANTITY, question_type, rank_spans
+from rag.answer.grounding import same_word
 from rag.ingestion.nlp import MARKED, NOUN_PHRASE
 
 TYPED, LITERAL, CLAUSE, SENTENCE = "TYPED", "LITERAL", "CLAUSE", "SENTENCE"
@@ -156,6 +159,37 @@ def _unit_end(sentence: Sentence, start: int, end: int, phrases) -> int:
         return last
     words_after = len(sentence.text[end - sentence.start : last - sentence.start].split())
     return last if words_after <= MAX_UNIT_EXTENSION else end
+
+
+MIN_ECHO_TERMS = 2  # question words an opening must restate before it is cut
+MIN_REST_WORDS = 3  # words that must remain after the cut
+_TOKEN = re.compile(r"\S+")
+
+
+def without_echo(candidate: Candidate, question_terms: Iterable[str]) -> Candidate:
+    """A sentence or clause without its opening words when they only restate the question.
+
+    "An alternative way to estimate the course of the epidemic is to back-calculate
+    infections from observed deaths" answers "What is an alternative way to
+    estimate the course of an epidemic?" from "is to" on: the words before it
+    are the question's own (its content words, and the function words between
+    them). The cut comes after the last of them; the candidate is unchanged
+    when fewer than MIN_ECHO_TERMS are restated or too little would remain.
+    """
+    wanted, stop = set(question_terms), stop_words()
+    tokens = list(_TOKEN.finditer(candidate.text))
+    last, restated = None, 0
+    for i, token in enumerate(tokens):
+        content = [t for t in terms(token.group(0)) if t not in stop]
+        if not content:
+            continue  # a function word or punctuation: it may sit between restated words
+        if not all(same_word(t, wanted) for t in content):
+            break
+        last, restated = i, restated + 1
+    if last is None or restated < MIN_ECHO_TERMS or len(tokens) - (last + 1) < MIN_REST_WORDS:
+        return candidate
+    cut = tokens[last + 1].start()
+    return dataclasses.replace(candidate, start=candidate.start + cut, text=candidate.text[cut:])
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:

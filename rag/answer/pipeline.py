@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answer.about_collection import answer_about, recognise
-from rag.answer.candidates import Candidate, candidates
+from rag.answer.candidates import CLAUSE, SENTENCE, Candidate, candidates, without_echo
 from rag.answer.evidence import Passage, ranked_sentences, rerank, select_passages, terms
 from rag.answer.generation.base import AnswerModel, GenerationSettings
 from rag.answer.generation.factory import answer_model_key, load_answer_model
@@ -399,6 +399,8 @@ class Pipeline:
         if not considered or deliberation.confidence < threshold:
             return
         chosen = [considered[0].candidate]
+        if chosen[0].source in (SENTENCE, CLAUSE) and deliberation.view.form != YES_NO:
+            chosen = [without_echo(chosen[0], deliberation.view.terms)]  # clipped to what answers
         if deliberation.view.qtype.wants_list:
             chosen += _more_items(considered, threshold)
         claims = [_claim(c.text.rstrip(" .;,"), c) for c in chosen]

@@ -33,7 +33,9 @@ from rag.ingestion.sentences import sentences_of_chunks
 
 class Progress(Protocol):
     """Ingest progress. An optional `chunks_resumed(n)` learns of chunks a checkpoint
-    already held (else they are reported through `chunks_embedded`)."""
+    already held (else they are reported through `chunks_embedded`); optional
+    `sentences_started(total)` and `sentences_embedded(n)` follow the sentence
+    vectors embedded after the chunks' (else that stage is silent)."""
 
     def start(self, documents: int) -> None: ...
     def document_done(self, chunks: int) -> None: ...
@@ -185,11 +187,13 @@ def _embed_changes(plan: _Plan, settings: Settings, progress: Progress, embedder
         n = len(chunks[doc.doc_id])
         vectors[doc.doc_id] = embedded[offset : offset + n]
         offset += n
-    sentences = _embed_sentences(plan, chunks, settings, embedder, dim)
+    sentences = _embed_sentences(plan, chunks, settings, embedder, dim, progress)
     return _Fresh(chunks, vectors, dim, annotate(plan.todo) if plan.todo else {}, sentences)
 
 
-def _embed_sentences(plan: _Plan, chunks: dict[str, list[Chunk]], settings: Settings, embedder, dim: int):
+def _embed_sentences(
+    plan: _Plan, chunks: dict[str, list[Chunk]], settings: Settings, embedder, dim: int, progress: Progress
+):
     """The sentences of the new and changed documents' chunks and their vectors (of every document's
     when the live version has none), so answering a question embeds only the question."""
     docs, chunks = list(plan.todo), dict(chunks)
@@ -203,13 +207,27 @@ def _embed_sentences(plan: _Plan, chunks: dict[str, list[Chunk]], settings: Sett
         return {d.doc_id: ((), np.zeros((0, dim), dtype=np.float32)) for d in docs}
     embedder = embedder or _embedder(settings)
     checkpoint = Checkpoint(settings.index_dir / store.CHECKPOINT, settings.embedding_model, embedder.dim)
-    embedded, _ = _embed(texts, embedder, checkpoint, settings.embed_checkpoint, _Silent())
+    embedded, _ = _embed(texts, embedder, checkpoint, settings.embed_checkpoint, _Sentences(progress, len(texts)))
     out, offset = {}, 0
     for doc in docs:
         n = len(spans[doc.doc_id])
         out[doc.doc_id] = (spans[doc.doc_id], embedded[offset : offset + n])
         offset += n
     return out
+
+
+class _Sentences:
+    """The progress's sentence hooks, in the shape `_embed` reports to; silent where it has none."""
+
+    def __init__(self, progress: Progress, total: int):
+        started = getattr(progress, "sentences_started", None)
+        self._embedded = getattr(progress, "sentences_embedded", None)
+        if started is not None:
+            started(total)
+
+    def chunks_embedded(self, n: int) -> None:
+        if self._embedded is not None:
+            self._embedded(n)
 
 
 def _write_version(plan: _Plan, fresh: _Fresh, settings: Settings, report: IngestReport) -> None:

@@ -101,12 +101,13 @@ class _RateColumn(ProgressColumn):
 
 
 class _IngestBar:
-    """Rich progress: documents done, chunks embedded, rate, ETA."""
+    """Rich progress: documents done, chunks and then sentences embedded, rate, ETA."""
 
     def __init__(self, progress: Progress):
         self.progress = progress
         self.docs = None
         self.chunks = None
+        self.sentences = None
 
     def start(self, documents: int) -> None:
         self.docs = self.progress.add_task("documents", total=documents)
@@ -124,6 +125,12 @@ class _IngestBar:
     def chunks_resumed(self, n: int) -> None:
         """Vectors an interrupted ingest saved: shown as done, kept out of the rate and ETA."""
         self.progress.reset(self.chunks, total=self._chunk_total, completed=n)
+
+    def sentences_started(self, total: int) -> None:
+        self.sentences = self.progress.add_task("sentences embedded", total=total)
+
+    def sentences_embedded(self, n: int) -> None:
+        self.progress.advance(self.sentences, n)
 
 
 @app.command()

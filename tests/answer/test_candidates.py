@@ -121,3 +121,17 @@ def test_a_span_the_source_marks_as_code_is_a_literal_candidate() -> None:
     passage, mentions_in = _passage(text, (Mention(start, start + 6, MARKED),))
     found = candidates("Where are log messages written by default?", [passage], mentions_in)
     assert _by_source(found, MARKED) == {"stderr"} and group_of(MARKED) == "literal"
+
+
+def test_an_answer_sentence_loses_the_opening_that_restates_the_question() -> None:
+    from rag.answer.candidates import without_echo
+    from rag.answer.evidence import terms
+
+    text = "An alternative way to estimate the course of the epidemic is to back-calculate infections from deaths."
+    passage, mentions_in = _passage(text)
+    question = "What is an alternative way to estimate the course of an epidemic?"
+    (sentence,) = [c for c in candidates(question, [passage], mentions_in) if c.source == SENTENCE]
+    clipped = without_echo(sentence, terms(question))
+    assert clipped.text == "is to back-calculate infections from deaths" and text[clipped.start : clipped.end] == clipped.text
+    other = "What causes the epidemic to spread?"  # one restated word: nothing is cut
+    assert without_echo(sentence, terms(other)) == sentence

@@ -146,6 +146,20 @@ def test_removal_only_embeds_nothing(index_copy, embedder):
     assert set(index.documents) == {CHANGED, REMOVED}
 
 
+class _SentenceCount:
+    total = embedded = 0
+
+    def start(self, documents: int) -> None: ...
+    def document_done(self, chunks: int) -> None: ...
+    def chunks_embedded(self, n: int) -> None: ...
+
+    def sentences_started(self, total: int) -> None:
+        self.total = total
+
+    def sentences_embedded(self, n: int) -> None:
+        self.embedded += n
+
+
 def test_an_index_without_sentence_vectors_gets_them_on_the_next_ingest(index_copy, embedder):
     """An index written before sentences were embedded is upgraded without re-embedding a chunk."""
     version = store.current_version(index_copy.index_dir)
@@ -153,9 +167,11 @@ def test_an_index_without_sentence_vectors_gets_them_on_the_next_ingest(index_co
     (version / store.SENTENCES).unlink()
     (version / store.SENTENCE_VECTORS).unlink()
     assert store.load(index_copy.index_dir).sentences is None  # still loads, and answers embed sentences live
-    report = ingest(settings_for(index_copy.index_dir), index_copy.collection, embedder=embedder)
+    progress = _SentenceCount()
+    report = ingest(settings_for(index_copy.index_dir), index_copy.collection, embedder=embedder, progress=progress)
     assert report.embedded_chunks == 0 and report.rebuilt is None
     new = store.load(index_copy.index_dir)
+    assert progress.total == progress.embedded == len(new.sentences.vectors) > 0  # the stage is not silent
     assert new.path != version
     assert_consistent(new)
     for name in new.documents:
