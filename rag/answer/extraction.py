@@ -76,6 +76,7 @@ _QUANTITY_Q = re.compile(
     re.I,
 )
 _NAME_Q = re.compile(rf"^\s*{words_group(_Q.name_openers)}\b|\b{words_group(_Q.name_phrases)}\b", re.I)
+_KIND_SIGNS = ((DATE, _DATE_Q), (QUANTITY, _QUANTITY_Q), (NAME, _NAME_Q))
 _OTHER = rf"(?:{words_group(_Q.other_words)}\s+)?"
 _LIST_HINT = re.compile(rf"\b{words_group(_Q.list_words)}\s+{_OTHER}((?:[\w-]+\s+){{0,2}}[\w-]+)", re.I)
 _FOCUS_AFTER = re.compile(rf"\b{words_group(_Q.count_phrases)}\s+((?:[\w-]+\s*){{1,4}})", re.I)
@@ -131,15 +132,14 @@ class QuestionType:
 
 
 def question_type(question: str) -> QuestionType:
-    """What kind of span answers the question, and which words it must sit near."""
-    if _DATE_Q.search(question):
-        kind = DATE
-    elif _QUANTITY_Q.search(question):
-        kind = QUANTITY
-    elif _NAME_Q.search(question):
-        kind = NAME
-    else:
-        kind = OTHER
+    """What kind of span answers the question, and which words it must sit near.
+
+    The earliest sign decides (dates, then quantities, then names on a tie):
+    "Which EXPLAIN option shows how many blocks were read?" asks for a name,
+    its "how many" belonging to a clause about the name.
+    """
+    signs = [(m.start(), i, k) for i, (k, p) in enumerate(_KIND_SIGNS) if (m := p.search(question))]
+    kind = min(signs)[2] if signs else OTHER
     focus: tuple[str, ...] = ()
     if kind == QUANTITY:
         match = _FOCUS_AFTER.search(question)

@@ -361,9 +361,8 @@ class Pipeline:
             key = (candidate.sentence.start, candidate.sentence.end)
             if key not in contexts:
                 hit = candidate.passage.hit
-                context = context_of(
-                    self.index.documents[hit.chunk.doc_id].text, (hit.chunk.start, hit.chunk.end), key
-                )
+                document = self.index.documents[hit.chunk.doc_id]
+                context = context_of(document.text, (hit.chunk.start, hit.chunk.end), key, document.title)
                 contexts[key] = sentence_evidence(
                     view, candidate, context, hit.dense or 0.0, (hit.bm25 or 0.0) / best_bm25
                 )

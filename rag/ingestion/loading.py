@@ -36,7 +36,7 @@ from rag.ingestion.marked import marked_in_html, marked_in_markdown
 
 # Bump when extraction changes what text a file yields: the manifest records it,
 # and a change re-ingests everything (raw-byte hashes alone would miss it).
-LOADER_VERSION = "4-marked-code"
+LOADER_VERSION = "5-page-title"
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf"})
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
@@ -217,16 +217,26 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, str | None,
     if not text or not text.strip():
         raise LoadError(path, "no article text found in HTML page")
     text = _unwrap(text)
-    title = _clean(metadata.title) if metadata is not None else None
-    date = _iso_date(metadata.date) if metadata is not None else None
-    return text, title, date, _marked(visible, text)
-
-
-def _marked(html: str, text: str) -> tuple[tuple[int, int], ...]:
     try:
-        return marked_in_html(_parsed(html), text)
-    except Exception:  # noqa: BLE001 - trafilatura read it; the markup lxml cannot parse marks nothing
-        return ()
+        root = _parsed(visible)
+    except Exception:  # noqa: BLE001 - trafilatura read it; markup lxml cannot parse marks nothing
+        root = None
+    title = _page_title(_clean(metadata.title) if metadata is not None else None, root)
+    date = _iso_date(metadata.date) if metadata is not None else None
+    return text, title, date, marked_in_html(root, text) if root is not None else ()
+
+
+def _page_title(extracted: str | None, root) -> str | None:
+    """The extractor's title, unless the page's own <title> does not hold it.
+
+    trafilatura may take a heading inside the page for its title: a manual's
+    "Note" or "Warning" box. The <title> element names the page; a headline
+    the extractor found inside it ("Headline | Site") is the cleaner of the two.
+    """
+    page = _clean(root.findtext(".//title")) if root is not None else None
+    if page and (not extracted or extracted.casefold() not in page.casefold()):
+        return page
+    return extracted
 
 
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")

@@ -96,3 +96,11 @@ def test_place_questions() -> None:
     assert question_type("To which country did she flee?").place
     assert question_type("Where is the district headquartered?").place
     assert not question_type("Which analyst is quoted?").place
+
+
+def test_the_earliest_sign_of_a_kind_decides_the_question_type() -> None:
+    """A "how many" inside a clause about the name asked for does not make a count question."""
+    assert question_type("Which EXPLAIN option shows how many shared blocks were hit and read?").kind == NAME
+    assert question_type("Which psql meta-command shows how long each statement takes?").kind == NAME
+    assert question_type("How many soldiers took part in the drills, which began in June?").kind == QUANTITY
+    assert question_type("In which year did the drills begin?").kind == DATE

@@ -77,3 +77,10 @@ def test_a_technical_identifier_counts_only_written_out_near_the_answer() -> Non
     assert missing_names("What does the --filter option do?", context) == ["--filter"]
     assert missing_names("What does \\bind do?", context) == ["\\bind"]
     assert question_identifiers("Who is the U.S. president, e.g. in 2019-nCoV times?") == []
+
+
+def test_the_articles_title_is_near_every_sentence_of_it() -> None:
+    text = "BUFFERS Include information on buffer usage, such as the number of shared blocks hit and read."
+    support = (0, len(text))
+    assert missing_names("Which EXPLAIN option shows shared blocks?", context_of(text, support, support)) == ["EXPLAIN"]
+    assert missing_names("Which EXPLAIN option shows shared blocks?", context_of(text, support, support, "EXPLAIN")) == []

@@ -513,3 +513,16 @@ def test_permission_error_is_a_load_error(tmp_path: Path, monkeypatch: pytest.Mo
 
     monkeypatch.setattr(Path, "read_bytes", refuse)
     _assert_load_error(path, "Permission denied")
+
+
+def test_a_page_keeps_its_own_title_over_a_note_heading_inside_it(tmp_path) -> None:
+    """trafilatura titles this page after its "Important" box; the <title> element names the page."""
+    page = tmp_path / "sql-explain.html"
+    page.write_text(
+        "<html><head><title>EXPLAIN</title></head><body><div class='refentry'><h2>Synopsis</h2>"
+        "<p>" + "This command displays the execution plan that the planner generates. " * 8 + "</p>"
+        "<div class='important'><h3 class='title'>Important</h3><p>The statement is actually executed.</p></div>"
+        "</div></body></html>",
+        encoding="utf-8",
+    )
+    assert load_document(page).title == "EXPLAIN"

@@ -62,3 +62,4 @@ def test_marked_spans_become_mentions_within_the_content_sections() -> None:
     document = Document("d", "d.md", text, "t", None, ((content, len(text)),), "h", marked)
     found = {(text[m.start : m.end], m.label) for m in annotate([document])["d"]}
     assert ("trust", MARKED) in found and ("home", MARKED) not in found
+
