@@ -166,8 +166,9 @@ def _decode_html(path: Path, data: bytes) -> str:
 _HIDDEN_STYLE = re.compile(r"(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.I)
 
 
-def _drop_hidden(html: str) -> str:
-    """The page without elements a reader never sees (display:none, `hidden`, aria-hidden).
+def _drop_hidden(html: str):
+    """The page without elements a reader never sees (display:none, `hidden`, aria-hidden),
+    as markup and as its parsed tree (None where lxml cannot parse it).
 
     Hidden text is where prompt injections hide ("ignore previous
     instructions..."); what a person cannot read on the page should not reach
@@ -179,7 +180,7 @@ def _drop_hidden(html: str) -> str:
     try:
         root = _parsed(html)
     except Exception:  # noqa: BLE001 - empty or unparsable: trafilatura decides
-        return html
+        return html, None
     hidden = [
         element
         for element in root.xpath("//*[@hidden or @aria-hidden='true' or @style]")
@@ -190,7 +191,7 @@ def _drop_hidden(html: str) -> str:
     for element in hidden:
         if element.getparent() is not None:
             element.drop_tree()
-    return lxml_html.tostring(root, encoding="unicode") if hidden else html
+    return (lxml_html.tostring(root, encoding="unicode") if hidden else html), root
 
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -208,7 +209,7 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, str | None,
     html = _decode_html(path, data)
     if not _HTML_TAG.search(html):
         raise LoadError(path, "no HTML markup found (corrupt or not an HTML page)")
-    visible = _drop_hidden(html)
+    visible, root = _drop_hidden(html)
     try:
         text = trafilatura.extract(visible, output_format="txt", include_comments=False, with_metadata=False)
         metadata = trafilatura.extract_metadata(html)
@@ -217,10 +218,6 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, str | None,
     if not text or not text.strip():
         raise LoadError(path, "no article text found in HTML page")
     text = _unwrap(text)
-    try:
-        root = _parsed(visible)
-    except Exception:  # noqa: BLE001 - trafilatura read it; markup lxml cannot parse marks nothing
-        root = None
     title = _page_title(_clean(metadata.title) if metadata is not None else None, root)
     date = _iso_date(metadata.date) if metadata is not None else None
     return text, title, date, marked_in_html(root, text) if root is not None else ()

@@ -8,8 +8,9 @@ tt and var elements (and DocBook's system-item and application spans);
 Markdown with backticks. The text an extractor gives for an HTML page has
 lost the markup and need not keep the page's order, so each literal is found
 again by its words: every occurrence of it is marked when the page marks at
-least a quarter as many (examples and listings repeat it unmarked), which keeps a literal that is also a common word ("on",
-"user") from marking the prose it appears in.
+least a quarter as many (examples and listings repeat it unmarked), which
+keeps a literal that is also a common word ("on", "user") from marking the
+prose it appears in.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ def marked_in_html(root, text: str) -> tuple[tuple[int, int], ...]:
 def _literals(root):
     """The whitespace-normalised text of each outermost code element."""
     for element in root.iter(*CODE_ELEMENTS, "span"):
-        if element.tag == "span" and not set((element.get("class") or "").split()) & set(CODE_CLASSES):
-            continue
+        if not _is_code(element):
+            continue  # a span of another class
         if any(_is_code(ancestor) for ancestor in element.iterancestors()):
             continue  # inside another code element: the outer one is the name
         literal = " ".join(element.text_content().split())
