@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rag.answer.evidence import Passage, Sentence, ranked_sentences, stop_words, terms
-from rag.answer.extraction import NAME, QUANTITY, question_type, rank_spans
+from rag.answer.extraction import NAME, QUANTITY, drop_leading_function_words, question_type, rank_spans
 from rag.answer.grounding import same_word
 from rag.ingestion.nlp import MARKED, NOUN_PHRASE
 
@@ -87,9 +87,16 @@ def candidates(
                 text, source, typed_score,
             )
 
+    stored: dict[tuple[int, int], list] = {}
+
+    def mentions_of(passage: Passage, sentence: Sentence) -> list:
+        key = (sentence.start, sentence.end)  # a sentence is kept under one passage (ranked_sentences)
+        if key not in stored:
+            stored[key] = list(mentions_in(passage.hit.chunk.doc_id, sentence.start, sentence.end))
+        return stored[key]
+
     for passage, sentence in top:
-        doc_id = passage.hit.chunk.doc_id
-        for mention in mentions_in(doc_id, sentence.start, sentence.end):
+        for mention in mentions_of(passage, sentence):
             add(passage, sentence, mention.start, mention.end, mention.label)
         for match in _LITERAL.finditer(sentence.text):
             add(passage, sentence, sentence.start + match.start(), sentence.start + match.end(), LITERAL)
@@ -100,13 +107,13 @@ def candidates(
     names = qtype.kind == NAME
 
     def marked(passage: Passage, sentence: Sentence) -> list[tuple[int, int]]:
-        found_in = mentions_in(passage.hit.chunk.doc_id, sentence.start, sentence.end)
+        found_in = mentions_of(passage, sentence)
         return [(m.start - sentence.start, m.end - sentence.start) for m in found_in if m.label == MARKED]
 
     for span in rank_spans(question, passages, max_sentences=max_sentences, marked=marked):
         if (span.sentence.start, span.sentence.end) in rank_of:
             start, end = span.start, span.end
-            found_in = mentions_in(span.passage.hit.chunk.doc_id, span.sentence.start, span.sentence.end)
+            found_in = mentions_of(span.passage, span.sentence)
             if qtype.kind == QUANTITY:
                 end = _unit_end(span.sentence, start, end, [m for m in found_in if m.label == NOUN_PHRASE])
             if names:
@@ -131,16 +138,14 @@ def _past_opening_capital(sentence: Sentence, start: int, end: int, mentions) ->
         return start  # neither the sentence's first word nor a line's
     if any(m.start == start and m.label != NOUN_PHRASE for m in mentions):
         return start
-    stop = stop_words()
-    for word in _WORD_AFTER_SPACE.finditer(sentence.text, start - sentence.start, end - sentence.start):
-        if word.group(0).lower() not in stop:
-            return sentence.start + word.start()
-    return end
+    first = _FIRST_WORD.match(sentence.text, start - sentence.start, end - sentence.start)
+    rest, _ = drop_leading_function_words(sentence.text, first.end(), end - sentence.start)
+    return sentence.start + rest
 
 
 _OPENING_PUNCTUATION = " \t\n\"'“‘([-–—*•"
 _LINE_START = re.compile(r"\n[ \t]*[" + re.escape(_OPENING_PUNCTUATION.strip()) + r"]*$")
-_WORD_AFTER_SPACE = re.compile(r"(?<=\s)\S+")
+_FIRST_WORD = re.compile(r"\S+\s*")
 
 
 def _unit_end(sentence: Sentence, start: int, end: int, phrases) -> int:

@@ -248,7 +248,7 @@ def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[in
             spans = [(s, e) for s, e in spans if not any(ds <= s < de for ds, de in dates)]
             spans = [(s, e) for s, e in spans if not _designation(text, s)]
     if kind == NAME:
-        spans = [_drop_leading_function_words(text, s, e) for s, e in spans]
+        spans = [drop_leading_function_words(text, s, e) for s, e in spans]
         # "Interestingly, ..." / "However, ...": capitalised only because it opens the sentence
         spans = [(s, e) for s, e in spans if not (s == 0 and " " not in text[s:e] and text[e : e + 1] == ",")]
         spans = [(s, e) for s, e in spans if s < e]
@@ -272,7 +272,7 @@ def _designation(text: str, start: int) -> bool:
     )
 
 
-def _drop_leading_function_words(text: str, start: int, end: int) -> tuple[int, int]:
+def drop_leading_function_words(text: str, start: int, end: int) -> tuple[int, int]:
     """'The Institute ...' -> 'Institute ...', 'Through Belarus' -> 'Belarus' (capitalised only by position)."""
     stop = stop_words()
     while start < end:
