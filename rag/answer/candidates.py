@@ -64,11 +64,14 @@ def candidates(
     passages: list[Passage],
     mentions_in,
     max_sentences: int = 5,
+    defining=None,
 ) -> list[Candidate]:
     """The candidates of the `max_sentences` most relevant sentences, one per distinct (span, source).
 
     `mentions_in(doc_id, start, end)` gives the stored mentions inside a span
-    (rag.index.store.IndexData.mentions_in).
+    (rag.index.store.IndexData.mentions_in), `defining(doc_id, offset)` the
+    term whose definition holds an offset (IndexData.defining). A defined term
+    may lie before its sentence: the one candidate outside the sentence it cites.
     """
     top = ranked_sentences(passages)[:max_sentences]
     rank_of = {(s.start, s.end): i for i, (_, s) in enumerate(top)}
@@ -110,16 +113,27 @@ def candidates(
         found_in = mentions_of(passage, sentence)
         return [(m.start - sentence.start, m.end - sentence.start) for m in found_in if m.label == MARKED]
 
-    for span in rank_spans(question, passages, max_sentences=max_sentences, marked=marked):
-        if (span.sentence.start, span.sentence.end) in rank_of:
-            start, end = span.start, span.end
-            found_in = mentions_of(span.passage, span.sentence)
-            if qtype.kind == QUANTITY:
-                end = _unit_end(span.sentence, start, end, [m for m in found_in if m.label == NOUN_PHRASE])
-            if names:
-                start = _past_opening_capital(span.sentence, start, end, found_in)
-            if start < end:
-                add(span.passage, span.sentence, start, end, TYPED, span.score)
+    def term_of(passage: Passage, sentence: Sentence) -> tuple[int, int] | None:
+        return defining(passage.hit.chunk.doc_id, sentence.start) if defining is not None else None
+
+    ranked = rank_spans(question, passages, max_sentences=max_sentences, marked=marked, defining=term_of)
+    for span in ranked:
+        if (span.sentence.start, span.sentence.end) not in rank_of:
+            continue
+        if (span.start, span.end) == term_of(span.passage, span.sentence):  # above its sentence, or opening it
+            key = (span.start, span.end, TYPED)
+            rank = rank_of[(span.sentence.start, span.sentence.end)]
+            found.setdefault(key, Candidate(span.passage, span.sentence, rank, span.start, span.end, span.text,
+                                            TYPED, span.score))  # fmt: skip
+            continue
+        start, end = span.start, span.end
+        found_in = mentions_of(span.passage, span.sentence)
+        if qtype.kind == QUANTITY:
+            end = _unit_end(span.sentence, start, end, [m for m in found_in if m.label == NOUN_PHRASE])
+        if names:
+            start = _past_opening_capital(span.sentence, start, end, found_in)
+        if start < end:
+            add(span.passage, span.sentence, start, end, TYPED, span.score)
     return list(found.values())
 
 

@@ -367,6 +367,22 @@ def _shape(qtype: QuestionType, span: str) -> float:
     return 0.0
 
 
+DEFINED = 0.5  # what a defined term gains over its sentence's relevance: as a name beside the focus noun
+# and touching a question word (0.3 + 0.2), for the sentence is about it
+
+
+def _defined_term(passage: Passage, sentence: Sentence, term: tuple[int, int] | None, q_terms: set[str],
+                  relevance_weight: float) -> list[Span]:  # fmt: skip
+    """The term a sentence's definition is of, as a name answering the question, unless the question names it."""
+    chunk = passage.hit.chunk
+    if term is None or not (chunk.start <= term[0] and term[1] <= chunk.end):
+        return []
+    text = chunk.text[term[0] - chunk.start : term[1] - chunk.start]
+    if all(same_word(t, q_terms) for t in terms(text)):
+        return []
+    return [Span(passage, sentence, term[0], term[1], text, relevance_weight * sentence.relevance + DEFINED)]
+
+
 MISFIT = 1.0  # what a span far from the measure asked for, or without the unit asked for, loses
 
 
@@ -378,6 +394,7 @@ def rank_spans(
     draft_weight: float = 0.1,
     relevance_weight: float = 3.0,
     marked: Callable[[Passage, Sentence], list[tuple[int, int]]] | None = None,
+    defining: Callable[[Passage, Sentence], tuple[int, int] | None] | None = None,
 ) -> list[Span]:
     """Every typed span in the most relevant sentences, best first.
 
@@ -386,7 +403,9 @@ def rank_spans(
     draft (`draft_weight`) break ties within and between close sentences.
     For a question asking for a name, `marked(passage, sentence)` adds the
     spans (offsets in the sentence) that the source marks as code: a manual's
-    names of settings and values are lower case more often than not.
+    names of settings and values are lower case more often than not; and
+    `defining(passage, sentence)` gives the term whose definition the sentence
+    belongs to (article offsets, in the passage): the name the sentence is about.
     """
     qtype = question_type(question)
     q_terms = set(terms(question))
@@ -398,6 +417,8 @@ def rank_spans(
     ranked: list[Span] = []
     for passage, sentence in ranked_sentences(passages)[:max_sentences]:
         text = sentence.text
+        if qtype.kind == NAME and defining is not None:
+            ranked += _defined_term(passage, sentence, defining(passage, sentence), q_terms, relevance_weight)
         spans = _candidates(qtype.kind, text, qtype.wants_list)
         if qtype.kind == NAME and marked is not None:
             spans = sorted(set(spans) | set(marked(passage, sentence)))

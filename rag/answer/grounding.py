@@ -108,15 +108,18 @@ class Context:
     near_text: str = ""  # the text `near` holds the terms of, for identifiers
 
 
-def context_of(document_text: str, passage: tuple[int, int], support: tuple[int, int], title: str = "") -> Context:
+def context_of(document_text: str, passage: tuple[int, int], support: tuple[int, int], title: str = "",
+               defined: str = "") -> Context:  # fmt: skip
     """The cited passage plus CONTEXT_SENTENCES either side of the support, and the whole article.
 
     The article's title is part of it and near every sentence of it: a manual's
     page on EXPLAIN describes its BUFFERS option without writing "EXPLAIN" again.
+    So is the term whose definition the support belongs to (`defined`): "The
+    default is five minutes" is said of checkpoint_timeout.
     """
     spans, sequence, initials = _article(document_text)
     at = next((i for i, (s, e) in enumerate(spans) if s <= support[0] < e), None)
-    pieces = [title, document_text[passage[0] : passage[1]]]
+    pieces = [title, defined, document_text[passage[0] : passage[1]]]
     if at is not None:
         lo, hi = max(0, at - CONTEXT_SENTENCES), at + CONTEXT_SENTENCES + 1
         pieces += [document_text[s:e] for s, e in spans[lo:hi]]

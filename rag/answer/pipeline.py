@@ -348,7 +348,8 @@ class Pipeline:
         self, view: QuestionView, passages: list[Passage], hits: list[Hit], draft: str, settings: Settings,
         score: bool,
     ) -> tuple[Considered, ...]:  # fmt: skip
-        found = candidates(view.text, passages, self.index.mentions_in, settings.extract_sentences)
+        found = candidates(view.text, passages, self.index.mentions_in, settings.extract_sentences,
+                           self.index.defining)  # fmt: skip
         best_bm25 = max((h.bm25 or 0.0) for h in hits) or 1.0
         draft_terms = frozenset(terms(draft))
         contexts: dict = {}  # sentence span -> its Evidence
@@ -362,7 +363,9 @@ class Pipeline:
             if key not in contexts:
                 hit = candidate.passage.hit
                 document = self.index.documents[hit.chunk.doc_id]
-                context = context_of(document.text, (hit.chunk.start, hit.chunk.end), key, document.title)
+                term = document.defining(key[0])
+                defined = document.text[term[0] : term[1]] if term else ""
+                context = context_of(document.text, (hit.chunk.start, hit.chunk.end), key, document.title, defined)
                 contexts[key] = sentence_evidence(
                     view, candidate, context, hit.dense or 0.0, (hit.bm25 or 0.0) / best_bm25
                 )
@@ -415,6 +418,8 @@ class Pipeline:
             chunk = passage.hit.chunk
             cited = citations.get(passage.n)
             spans = (cited.support if cited else ()) + ((support.start, support.end),)
+            if not support.start <= candidate.start < support.end:  # a defined term above its sentence
+                spans += ((candidate.start, candidate.end),)
             citations[passage.n] = Citation(
                 n=passage.n, doc_id=chunk.doc_id, title=passage.title, start=chunk.start, end=chunk.end,
                 text=chunk.text, support=tuple(dict.fromkeys(spans)),

@@ -21,6 +21,8 @@ class Document:
     `marked` are the spans the source itself marks as code or a literal
     value (HTML's code, kbd, samp, tt and var elements; Markdown's backticks):
     a manual says there which words name things, lower case or not.
+    `defined` are the terms a page defines (HTML's dt), each with where its
+    description ends: (term start, term end, description end).
     """
 
     doc_id: str  # file name without extension
@@ -31,6 +33,15 @@ class Document:
     sections: tuple[tuple[int, int], ...]
     content_hash: str  # sha256 of the raw file bytes
     marked: tuple[tuple[int, int], ...] = ()
+    defined: tuple[tuple[int, int, int], ...] = ()
+
+    def defining(self, offset: int) -> tuple[int, int] | None:
+        """The innermost defined term at `offset` or whose description holds it: its span, or None."""
+        best = None
+        for start, end, stop in self.defined:
+            if start <= offset < stop and (best is None or start > best[0]):
+                best = (start, end)
+        return best
 
 
 @dataclass(frozen=True)

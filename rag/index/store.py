@@ -105,6 +105,11 @@ class IndexData:
         last = bisect.bisect_left(found, end, key=lambda m: m.start)
         return [m for m in found[first:last] if m.end <= end]
 
+    def defining(self, doc_id: str, offset: int) -> tuple[int, int] | None:
+        """The span of the term whose definition holds `offset` in `doc_id` (rag/ingestion/definitions.py)."""
+        document = self.documents.get(doc_id)
+        return document.defining(offset) if document is not None else None
+
     def chunks_of(self, doc_id: str) -> list[int]:
         return list(self.rows_by_doc.get(doc_id, ()))
 
@@ -234,6 +239,7 @@ def _load_version(index_dir: Path, version: Path | None) -> IndexData:
             raw = json.loads(line)
             raw["sections"] = tuple(tuple(s) for s in raw["sections"])
             raw["marked"] = tuple(tuple(s) for s in raw.get("marked", ()))
+            raw["defined"] = tuple(tuple(s) for s in raw.get("defined", ()))
             documents[raw["doc_id"]] = Document(**raw)
         vectors = np.load(version / "vectors.npy", mmap_mode="r")
         vector_index.advise_random(vectors)

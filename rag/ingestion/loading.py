@@ -32,11 +32,12 @@ from rag.core.collection_info import COLLECTION_FILE
 from rag.core.errors import LoadError
 from rag.core.records import Document
 from rag.ingestion.boilerplate import HeaderInfo, content_sections, fallback_title
+from rag.ingestion.definitions import defined_in_html
 from rag.ingestion.marked import marked_in_html, marked_in_markdown
 
 # Bump when extraction changes what text a file yields: the manifest records it,
 # and a change re-ingests everything (raw-byte hashes alone would miss it).
-LOADER_VERSION = "5-page-title"
+LOADER_VERSION = "6-definitions"
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf"})
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
@@ -59,12 +60,13 @@ def load_document(path: str | Path) -> Document:
     if not data:
         raise LoadError(path, "empty file")
     marked: tuple[tuple[int, int], ...] = ()
+    defined: tuple[tuple[int, int, int], ...] = ()
     if suffix in TEXT_SUFFIXES:
         text, meta_title, meta_date = _decode_text(path, data), None, None
         if suffix == ".md":
             marked = marked_in_markdown(text)
     elif suffix in HTML_SUFFIXES:
-        text, meta_title, meta_date, marked = _extract_html(path, data)
+        text, meta_title, meta_date, marked, defined = _extract_html(path, data)
     else:
         text, meta_title, meta_date = _extract_pdf(path, data)
     sections, header = content_sections(text)
@@ -79,6 +81,7 @@ def load_document(path: str | Path) -> Document:
         sections=tuple(sections),
         content_hash=hashlib.sha256(data).hexdigest(),
         marked=marked,
+        defined=defined,
     )
 
 
@@ -204,8 +207,9 @@ def _parsed(html: str):
     return lxml_html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
 
 
-def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, str | None, tuple[tuple[int, int], ...]]:
-    """Main text of an HTML page, the title and date from its metadata, and the spans it marks as code."""
+def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, str | None, tuple, tuple]:
+    """Main text of an HTML page, the title and date from its metadata, the spans it marks as code
+    and the terms it defines."""
     html = _decode_html(path, data)
     if not _HTML_TAG.search(html):
         raise LoadError(path, "no HTML markup found (corrupt or not an HTML page)")
@@ -220,7 +224,9 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, str | None,
     text = _unwrap(text)
     title = _page_title(_clean(metadata.title) if metadata is not None else None, root)
     date = _iso_date(metadata.date) if metadata is not None else None
-    return text, title, date, marked_in_html(root, text) if root is not None else ()
+    if root is None:
+        return text, title, date, (), ()
+    return text, title, date, marked_in_html(root, text), defined_in_html(root, text)
 
 
 def _page_title(extracted: str | None, root) -> str | None:
