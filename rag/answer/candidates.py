@@ -113,8 +113,13 @@ def candidates(
         found_in = mentions_of(passage, sentence)
         return [(m.start - sentence.start, m.end - sentence.start) for m in found_in if m.label == MARKED]
 
+    terms_of: dict[tuple[int, int], tuple[int, int] | None] = {}
+
     def term_of(passage: Passage, sentence: Sentence) -> tuple[int, int] | None:
-        return defining(passage.hit.chunk.doc_id, sentence.start) if defining is not None else None
+        key = (sentence.start, sentence.end)
+        if key not in terms_of:
+            terms_of[key] = defining(passage.hit.chunk.doc_id, sentence.start) if defining is not None else None
+        return terms_of[key]
 
     ranked = rank_spans(question, passages, max_sentences=max_sentences, marked=marked, defining=term_of)
     for span in ranked:

@@ -34,13 +34,13 @@ def defined_in_html(root, text: str) -> tuple[Definition, ...]:
             continue  # not kept by the extractor
         cursor = span[1]
         found.append((span[0], span[1], _description_length(term), term.getparent()))
-    out = []
-    for i, (start, end, length, parent) in enumerate(found):
-        stop = min(end + length, len(text))
-        following = next((s for s, _, _, p in found[i + 1 :] if p is parent), None)
-        if following is not None:
-            stop = min(stop, following)
+    out: list[Definition] = []
+    next_in_list: dict = {}  # a list (dl element) -> the start of its next term, read backwards
+    for start, end, length, parent in reversed(found):
+        stop = min(end + length, len(text), next_in_list.get(parent, len(text)))
+        next_in_list[parent] = start
         out.append((start, end, max(_line_end(text, stop), end)))
+    out.reverse()
     return tuple(out)
 
 
