@@ -77,7 +77,7 @@ def _all(name: str) -> bool:
 
 
 def _no_constraints(name: str) -> bool:
-    return not name.startswith(("cover_", "numbers_missing", "names_missing"))
+    return not name.startswith(("cover_", "numbers_missing", "names_missing", "term_"))
 
 
 def _no_draft(name: str) -> bool:

@@ -25,7 +25,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rag.answer.evidence import Passage, Sentence, ranked_sentences, stop_words, terms
-from rag.answer.extraction import NAME, QUANTITY, drop_leading_function_words, question_type, rank_spans
+from rag.answer.extraction import (
+    NAME,
+    QUANTITY,
+    VALUE,
+    drop_leading_function_words,
+    question_type,
+    rank_spans,
+)
 from rag.answer.grounding import same_word
 from rag.ingestion.nlp import MARKED, NOUN_PHRASE
 
@@ -133,7 +140,7 @@ def candidates(
             continue
         start, end = span.start, span.end
         found_in = mentions_of(span.passage, span.sentence)
-        if qtype.kind == QUANTITY:
+        if qtype.kind in (QUANTITY, VALUE):
             end = _unit_end(span.sentence, start, end, [m for m in found_in if m.label == NOUN_PHRASE])
         if names:
             start = _past_opening_capital(span.sentence, start, end, found_in)

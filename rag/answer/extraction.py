@@ -24,7 +24,7 @@ from rag.core.profile import load_profile, words_group, words_pattern
 
 # ------------------------------------------------------------ answer types
 
-DATE, QUANTITY, NAME, OTHER = "date", "quantity", "name", "other"
+DATE, QUANTITY, NAME, VALUE, OTHER = "date", "quantity", "name", "value", "other"
 
 # The words come from the language profile (rag/profiles/en.toml: [calendar], [questions], [answers]).
 _CALENDAR = load_profile().calendar
@@ -76,7 +76,9 @@ _QUANTITY_Q = re.compile(
     re.I,
 )
 _NAME_Q = re.compile(rf"^\s*{words_group(_Q.name_openers)}\b|\b{words_group(_Q.name_phrases)}\b", re.I)
-_KIND_SIGNS = ((DATE, _DATE_Q), (QUANTITY, _QUANTITY_Q), (NAME, _NAME_Q))
+_VALUE_Q = re.compile(rf"\b{words_group(_Q.value_openers)}\b[^?]*?\b{words_group(_Q.value_words)}\b", re.I)
+# On a tie the earlier entry wins: "what is the default value of X" is a value, not a quantity.
+_KIND_SIGNS = ((DATE, _DATE_Q), (VALUE, _VALUE_Q), (QUANTITY, _QUANTITY_Q), (NAME, _NAME_Q))
 _OTHER = rf"(?:{words_group(_Q.other_words)}\s+)?"
 _LIST_HINT = re.compile(rf"\b{words_group(_Q.list_words)}\s+{_OTHER}((?:[\w-]+\s+){{0,2}}[\w-]+)", re.I)
 _FOCUS_AFTER = re.compile(rf"\b{words_group(_Q.count_phrases)}\s+((?:[\w-]+\s*){{1,4}})", re.I)
@@ -122,7 +124,7 @@ _UNIT_Q = tuple(
 
 @dataclass(frozen=True)
 class QuestionType:
-    kind: str  # date | quantity | name | other
+    kind: str  # date | quantity | name | value | other
     focus: tuple[str, ...]  # stemmed focus words ("tanks" in "how many tanks")
     wants_list: bool
     place: bool = False  # "where ...", "which country": a name after in/at/from is likelier
@@ -134,7 +136,7 @@ class QuestionType:
 def question_type(question: str) -> QuestionType:
     """What kind of span answers the question, and which words it must sit near.
 
-    The earliest sign decides (dates, then quantities, then names on a tie):
+    The earliest sign decides (dates, values, quantities, then names on a tie):
     "Which EXPLAIN option shows how many blocks were read?" asks for a name,
     its "how many" belonging to a clause about the name.
     """
@@ -228,7 +230,7 @@ def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[in
             return listed
     if kind == DATE:
         pattern = DATE_RE
-    elif kind == QUANTITY:
+    elif kind in (QUANTITY, VALUE):
         pattern = QUANTITY_RE
     elif kind == NAME:
         pattern = NAME_RE
@@ -237,7 +239,7 @@ def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[in
     spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
     if kind == QUANTITY:
         spans += [(m.start(), m.end()) for m in RANGE_RE.finditer(text)]
-    if kind in (NAME, QUANTITY):
+    if kind in (NAME, QUANTITY, VALUE):
         # "August" is a date, not a name; the 5 of "September 5" counts nothing
         dates = [(m.start(), m.end()) for m in DATE_RE.finditer(text)]
         if kind == NAME:
@@ -252,7 +254,7 @@ def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[in
         # "Interestingly, ..." / "However, ...": capitalised only because it opens the sentence
         spans = [(s, e) for s, e in spans if not (s == 0 and " " not in text[s:e] and text[e : e + 1] == ",")]
         spans = [(s, e) for s, e in spans if s < e]
-    if kind == QUANTITY:
+    if kind in (QUANTITY, VALUE):
         spans = [_with_unit(text, s, e) for s, e in spans]
     return spans
 
@@ -420,7 +422,7 @@ def rank_spans(
         if qtype.kind == NAME and defining is not None:
             ranked += _defined_term(passage, sentence, defining(passage, sentence), q_terms, relevance_weight)
         spans = _candidates(qtype.kind, text, qtype.wants_list)
-        if qtype.kind == NAME and marked is not None:
+        if qtype.kind in (NAME, VALUE) and marked is not None:
             spans = sorted(set(spans) | set(marked(passage, sentence)))
         if qtype.wants_list:
             spans = _merge_lists(text, spans)

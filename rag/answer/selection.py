@@ -30,7 +30,7 @@ import numpy as np
 
 from rag.answer.candidates import CLAUSE, LITERAL, SENTENCE, TYPED, Candidate
 from rag.answer.evidence import terms
-from rag.answer.extraction import DATE, NAME, OTHER, QUANTITY, QuestionType, question_type
+from rag.answer.extraction import DATE, NAME, OTHER, QUANTITY, VALUE, QuestionType, question_type
 from rag.answer.grounding import Context, missing_names, same_word
 from rag.core.errors import ConfigError
 from rag.core.profile import load_profile, words_group
@@ -82,6 +82,8 @@ def question_form(question: str, qtype: QuestionType) -> str:
         return PLACE
     if qtype.kind == NAME and qtype.person:
         return PERSON
+    if qtype.kind == VALUE:
+        return QUANTITY  # a short typed span, as the selector was fitted on: a quantity or a marked literal
     if qtype.kind != OTHER:
         return qtype.kind
     if _YES_NO.match(question):
@@ -165,8 +167,11 @@ class Evidence:
 
 
 def sentence_evidence(view: QuestionView, candidate: Candidate, context: Context, dense: float,
-                      bm25_share: float) -> Evidence:  # fmt: skip
-    """The sentence's words and coverage, and its context: the passage and the sentences around it."""
+                      bm25_share: float, defined: str = "") -> Evidence:  # fmt: skip
+    """The sentence's words and coverage, and its context: the passage and the sentences around it.
+
+    `defined` is the term whose definition holds the sentence (a manual's setting, a glossary's
+    entry): a question naming that term is asked of this definition, one naming another is not."""
     text = candidate.sentence.text
     words = tuple((m.start(), m.end(), frozenset(terms(m.group(0)))) for m in _WORD.finditer(text))
     sentence_terms = frozenset(t for _, _, ts in words for t in ts)
@@ -182,6 +187,7 @@ def sentence_evidence(view: QuestionView, candidate: Candidate, context: Context
         "cover_context": _weighted(view, near),
         "numbers_missing": float(bool(view.numbers - _numbers(near))),
         "names_missing": float(bool(missing_names(view.text, context, view.subject))),
+        **_term_fit(view, defined),
     }
     return Evidence(words, sentence_terms, shared)
 
@@ -253,6 +259,16 @@ def admissible(row: Mapping[str, float], form: str) -> bool:
     return not (form in TYPED_FORMS and not row.get("is_typed"))
 
 
+def _term_fit(view: QuestionView, defined: str) -> dict[str, float]:
+    """Whether the question names the defined term the sentence belongs to (`term_named`) or the
+    sentence belongs to some other term's definition (`term_other`); neither outside definitions."""
+    defined_terms = set(terms(defined))
+    if not defined_terms:
+        return {}
+    named = all(same_word(t, set(view.terms)) for t in defined_terms)
+    return {"term_named": 1.0} if named else {"term_other": 1.0}
+
+
 def _weighted(view: QuestionView, present: set[str] | frozenset[str]) -> float:
     present = set(present)
     return sum(w for t, w in view.weights.items() if same_word(t, present))
@@ -274,7 +290,7 @@ def _adjacency(words, start: int, end: int, wanted: frozenset[str]) -> float:
 def feature_names() -> tuple[str, ...]:
     """Every feature the selector may weigh, in a fixed order."""
     base = ("bias", "relevance", "sentence_first", "sentence_rank", "passage_rank", "dense", "bm25_share",
-            "cover_sentence", "cover_context", "numbers_missing", "names_missing", "novelty", "nothing_new",
+            "cover_sentence", "cover_context", "numbers_missing", "names_missing", "term_named", "term_other", "novelty", "nothing_new",
             "cover_span", "log_words", "sentence_share", "position", "adjacent", "focus", "typed_score",
             "draft", "n_sources", "typed_best", *(f"{n}_gap" for n in _RELATIVE))  # fmt: skip
     groups = tuple(f"is_{g}" for g in GROUPS)
@@ -344,7 +360,7 @@ def rescore_features(first_logits: Sequence[float], logprobs: Sequence[Sequence[
     ]  # fmt: skip
 
 
-_COPIED = ("names_missing", "numbers_missing", "cover_context", "cover_sentence", "relevance", "dense", "bm25_share")
+_COPIED = ("names_missing", "numbers_missing", "term_named", "term_other", "cover_context", "cover_sentence", "relevance", "dense", "bm25_share")
 ANSWER_FEATURES = ("top", "margin", *_COPIED, *(f"form_{f}" for f in FORMS))
 
 

@@ -122,6 +122,8 @@ class QuestionWords:
     explain_openers: Words = ()
     describe_openers: Words = ()
     yes_no_openers: Words = ()
+    value_openers: Words = ()
+    value_words: Words = ()
 
 
 @dataclass(frozen=True)

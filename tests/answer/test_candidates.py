@@ -135,3 +135,13 @@ def test_an_answer_sentence_loses_the_opening_that_restates_the_question() -> No
     assert clipped.text == "is to back-calculate infections from deaths" and text[clipped.start : clipped.end] == clipped.text
     other = "What causes the epidemic to spread?"  # one restated word: nothing is cut
     assert without_echo(sentence, terms(other)) == sentence
+
+
+def test_a_settings_value_is_a_typed_quantity_or_a_literal_the_source_marks_as_code() -> None:
+    """'What is X set to by default?' asks for a value: a quantity, or a marked literal such as 'replica'."""
+    text = "It defaults to 64 megabytes (64MB); the default level is replica, set with wal_level."
+    marked = tuple(Mention(text.index(w), text.index(w) + len(w), "CODE") for w in ("replica", "wal_level"))
+    passage, mentions_in = _passage(text, marked)
+    typed = _by_source(candidates("What is wal_level set to by default?", [passage], mentions_in), TYPED)
+    assert {"64 megabytes", "64MB", "replica"} <= typed
+    assert "It" not in typed and "wal_level" not in typed  # the question names it

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer.extraction import DATE, NAME, OTHER, QUANTITY, _candidates, question_type
+from rag.answer.extraction import DATE, NAME, OTHER, QUANTITY, VALUE, _candidates, question_type
 
 
 @pytest.mark.parametrize(
@@ -16,6 +16,11 @@ from rag.answer.extraction import DATE, NAME, OTHER, QUANTITY, _candidates, ques
         ("Who commands the special forces?", NAME),
         ("At which air base did the airlifter land?", NAME),
         ("What did Putin disclose in October 2019?", OTHER),
+        ("What is the default maxsize of lru_cache?", VALUE),
+        ("What is statement_timeout set to by default?", VALUE),
+        ("What does shared_buffers default to?", VALUE),
+        ("What is the default value of work_mem?", VALUE),
+        ("How many connections does the server accept by default?", QUANTITY),
     ],
 )
 def test_question_types(question: str, kind: str) -> None:

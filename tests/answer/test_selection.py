@@ -82,6 +82,21 @@ def test_a_sentence_about_another_year_does_not_cover_the_question() -> None:
     assert rows["2021"]["person*person"] == 1 and rows["2021"]["novelty"] == 1
 
 
+def test_a_sentence_in_another_terms_definition_is_told_from_one_in_the_named_terms() -> None:
+    view = view_question("What is the default checkpoint_timeout?", lambda t: 1.0)
+    text = "The default is five minutes (5min)."
+    cand = _candidate(text, 15, 27)
+    context = context_of(text, (0, len(text)), (0, len(text)))
+    fits = {
+        defined: sentence_evidence(view, cand, context, 0.6, 1.0, defined).sentence
+        for defined in ("checkpoint_timeout", "checkpoint_warning", "")
+    }
+    assert fits["checkpoint_timeout"].get("term_named") == 1 and "term_other" not in fits["checkpoint_timeout"]
+    assert fits["checkpoint_warning"].get("term_other") == 1 and "term_named" not in fits["checkpoint_warning"]
+    assert "term_named" not in fits[""] and "term_other" not in fits[""]
+    assert {"term_named", "term_other"} <= set(feature_names())
+
+
 def test_rescoring_features_are_relative_to_the_best_scored_candidate() -> None:
     rows = rescore_features([1.0, 0.5, -1.0], [[-0.5, -0.1], [-3.0], None])
     assert rows[0]["lm_best"] == 1 and rows[0]["lm_gap"] == 0
