@@ -45,7 +45,7 @@ from rag.answer.selection import (
     SELECTOR_FILE,
     Selection,
     Selector,
-    admissible,
+    admitted,
     answer_features,
     feature_names,
     logit,
@@ -316,7 +316,8 @@ def _ranked(record: dict, selection: Selection) -> tuple[list[dict], np.ndarray]
 
 def _gated(record: dict) -> list[dict]:
     """The candidates the answer path weighs (selection.admissible; a cache of older code may hold more)."""
-    return [c for c in record["candidates"] if admissible(c["features"], _form(c))]
+    cands = record["candidates"]
+    return [cands[i] for i in admitted([c["features"] for c in cands], _form(cands[0]) if cands else "")]
 
 
 def _rescored(record: dict, first: Selector) -> list[dict]:

@@ -34,7 +34,7 @@ from rag.answer.selection import (
     YES_NO,
     QuestionView,
     Selection,
-    admissible,
+    admitted,
     document_share,
     features,
     group_of,
@@ -373,7 +373,7 @@ class Pipeline:
             rows.append(features(view, candidate, sources, contexts[key], draft_terms))
             kept.append(candidate)
         rows = with_relative(rows)
-        allowed = [i for i, row in enumerate(rows) if admissible(row, view.form)]
+        allowed = admitted(rows, view.form)
         rows, kept = [rows[i] for i in allowed], [kept[i] for i in allowed]
         probabilities = (
             self.selection_for(settings).first.probabilities(rows) if score and rows else [0.0] * len(rows)

@@ -259,6 +259,17 @@ def admissible(row: Mapping[str, float], form: str) -> bool:
     return not (form in TYPED_FORMS and not row.get("is_typed"))
 
 
+def admitted(rows: Sequence[Mapping[str, float]], form: str) -> list[int]:
+    """The indices of a question's admissible candidates; and, for a value asked of a term the
+    question names ("the default checkpoint_timeout"), when some lie in that term's definition, the
+    ones in other terms' definitions answer another question. (A question asking for a name may be
+    answered by another term: "which setting controls …".)"""
+    allowed = [i for i, row in enumerate(rows) if admissible(row, form)]
+    if form in TYPED_FORMS and any(rows[i].get("term_named") for i in allowed):
+        allowed = [i for i in allowed if not rows[i].get("term_other")]
+    return allowed
+
+
 def _term_fit(view: QuestionView, defined: str) -> dict[str, float]:
     """Whether the question names the defined term the sentence belongs to (`term_named`) or the
     sentence belongs to some other term's definition (`term_other`); neither outside definitions."""
