@@ -76,7 +76,10 @@ _QUANTITY_Q = re.compile(
     re.I,
 )
 _NAME_Q = re.compile(rf"^\s*{words_group(_Q.name_openers)}\b|\b{words_group(_Q.name_phrases)}\b", re.I)
-_VALUE_Q = re.compile(rf"\b{words_group(_Q.value_openers)}\b[^?]*?\b{words_group(_Q.value_words)}\b", re.I)
+_DEFAULT_Q = re.compile(rf"\b{words_group(_Q.default_words)}\b", re.I)
+_VALUE_Q = re.compile(
+    rf"\b{words_group(_Q.value_openers)}\b[^?]*?\b{words_group((*_Q.value_words, *_Q.default_words))}\b", re.I
+)
 # On a tie the earlier entry wins: "what is the default value of X" is a value, not a quantity.
 _KIND_SIGNS = ((DATE, _DATE_Q), (VALUE, _VALUE_Q), (QUANTITY, _QUANTITY_Q), (NAME, _NAME_Q))
 _OTHER = rf"(?:{words_group(_Q.other_words)}\s+)?"
@@ -142,6 +145,8 @@ def question_type(question: str) -> QuestionType:
     """
     signs = [(m.start(), i, k) for i, (k, p) in enumerate(_KIND_SIGNS) if (m := p.search(question))]
     kind = min(signs)[2] if signs else OTHER
+    if kind == NAME and _DEFAULT_Q.search(question):
+        kind = VALUE  # "which port ... unless configured otherwise": what holds when nothing is chosen
     focus: tuple[str, ...] = ()
     if kind == QUANTITY:
         match = _FOCUS_AFTER.search(question)

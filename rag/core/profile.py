@@ -124,6 +124,7 @@ class QuestionWords:
     yes_no_openers: Words = ()
     value_openers: Words = ()
     value_words: Words = ()
+    default_words: Words = ()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,9 @@ from rag.answer.extraction import DATE, NAME, OTHER, QUANTITY, VALUE, _candidate
         ("What does shared_buffers default to?", VALUE),
         ("What is the default value of work_mem?", VALUE),
         ("How many connections does the server accept by default?", QUANTITY),
+        ("Which compression level does gzip use unless told otherwise?", VALUE),
+        ("Where does the daemon write its log by default?", VALUE),
+        ("Which variable sets the default printer?", NAME),
     ],
 )
 def test_question_types(question: str, kind: str) -> None:
