@@ -315,7 +315,7 @@ def _ranked(record: dict, selection: Selection) -> tuple[list[dict], np.ndarray]
 
 
 def _gated(record: dict) -> list[dict]:
-    """The candidates the answer path weighs (selection.admissible; a cache of older code may hold more)."""
+    """The candidates the answer path weighs (selection.admitted; a cache of older code may hold more)."""
     cands = record["candidates"]
     return [cands[i] for i in admitted([c["features"] for c in cands], _form(cands[0]) if cands else "")]
 

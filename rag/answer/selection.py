@@ -276,7 +276,8 @@ def _term_fit(view: QuestionView, defined: str) -> dict[str, float]:
     defined_terms = set(terms(defined))
     if not defined_terms:
         return {}
-    named = all(same_word(t, set(view.terms)) for t in defined_terms)
+    question_terms = set(view.terms)
+    named = all(same_word(t, question_terms) for t in defined_terms)
     return {"term_named": 1.0} if named else {"term_other": 1.0}
 
 
@@ -301,9 +302,9 @@ def _adjacency(words, start: int, end: int, wanted: frozenset[str]) -> float:
 def feature_names() -> tuple[str, ...]:
     """Every feature the selector may weigh, in a fixed order."""
     base = ("bias", "relevance", "sentence_first", "sentence_rank", "passage_rank", "dense", "bm25_share",
-            "cover_sentence", "cover_context", "numbers_missing", "names_missing", "term_named", "term_other", "novelty", "nothing_new",
-            "cover_span", "log_words", "sentence_share", "position", "adjacent", "focus", "typed_score",
-            "draft", "n_sources", "typed_best", *(f"{n}_gap" for n in _RELATIVE))  # fmt: skip
+            "cover_sentence", "cover_context", "numbers_missing", "names_missing", "term_named", "term_other",
+            "novelty", "nothing_new", "cover_span", "log_words", "sentence_share", "position", "adjacent", "focus",
+            "typed_score", "draft", "n_sources", "typed_best", *(f"{n}_gap" for n in _RELATIVE))  # fmt: skip
     groups = tuple(f"is_{g}" for g in GROUPS)
     forms = tuple(f"form_{f}" for f in FORMS)
     crosses = tuple(f"{f}*{g}" for f in FORMS for g in GROUPS)
@@ -371,7 +372,8 @@ def rescore_features(first_logits: Sequence[float], logprobs: Sequence[Sequence[
     ]  # fmt: skip
 
 
-_COPIED = ("names_missing", "numbers_missing", "term_named", "term_other", "cover_context", "cover_sentence", "relevance", "dense", "bm25_share")
+_COPIED = ("names_missing", "numbers_missing", "term_named", "term_other", "cover_context", "cover_sentence",
+           "relevance", "dense", "bm25_share")  # fmt: skip
 ANSWER_FEATURES = ("top", "margin", *_COPIED, *(f"form_{f}" for f in FORMS))
 
 
