@@ -80,6 +80,7 @@ _DEFAULT_Q = re.compile(rf"\b{words_group(_Q.default_words)}\b", re.I)
 _VALUE_Q = re.compile(
     rf"\b{words_group(_Q.value_openers)}\b[^?]*?\b{words_group((*_Q.value_words, *_Q.default_words))}\b", re.I
 )
+_DEFAULT_WORD = re.compile(rf"\b{words_group(_Q.value_words)}\b", re.I)  # "what is the default X": asks it
 # On a tie the earlier entry wins: "what is the default value of X" is a value, not a quantity.
 _KIND_SIGNS = ((DATE, _DATE_Q), (VALUE, _VALUE_Q), (QUANTITY, _QUANTITY_Q), (NAME, _NAME_Q))
 _OTHER = rf"(?:{words_group(_Q.other_words)}\s+)?"
@@ -134,6 +135,7 @@ class QuestionType:
     grain: str | None = None  # "day" or "year": what precision a date question asks for
     unit: str | None = None  # "duration", "distance" or "money": what a quantity is measured in
     person: bool = False  # "who ...": a possessive ("Russia's president") is not the answer
+    default: bool = False  # asks what holds when nothing is chosen ("by default", "the default X")
 
 
 def question_type(question: str) -> QuestionType:
@@ -170,7 +172,8 @@ def question_type(question: str) -> QuestionType:
     )
     wants_list = kind in (NAME, OTHER) and _asks_for_several(question)
     person = bool(_PERSON_Q.match(question))
-    return QuestionType(kind, focus, wants_list, place, grain if kind == DATE else None, unit, person)
+    default = bool(_DEFAULT_Q.search(question)) or kind == VALUE and bool(_DEFAULT_WORD.search(question))
+    return QuestionType(kind, focus, wants_list, place, grain if kind == DATE else None, unit, person, default)
 
 
 @lru_cache(maxsize=1)

@@ -56,6 +56,7 @@ _YES_NO = re.compile(rf"^\s*{words_group(_Q.yes_no_openers)}\b", re.I)
 _NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)*(?![\w-])")  # standalone: not the 19 of COVID-19
 _WORD = re.compile(r"\w[\w'’-]*")
 _YEAR = re.compile(r"(?:18|19|20)\d\d")
+_DEFAULT_STATED = re.compile(rf"\b{words_group(_Q.default_markers)}\b", re.I)
 
 
 def group_of(source: str) -> str:
@@ -188,6 +189,7 @@ def sentence_evidence(view: QuestionView, candidate: Candidate, context: Context
         "numbers_missing": float(bool(view.numbers - _numbers(near))),
         "names_missing": float(bool(missing_names(view.text, context, view.subject))),
         **_term_fit(view, defined),
+        **_default_fit(view, text),
     }
     return Evidence(words, sentence_terms, shared)
 
@@ -262,23 +264,42 @@ def admissible(row: Mapping[str, float], form: str) -> bool:
 def admitted(rows: Sequence[Mapping[str, float]], form: str) -> list[int]:
     """The indices of a question's admissible candidates; and, for a value asked of a term the
     question names ("the default checkpoint_timeout"), when some lie in that term's definition, the
-    ones in other terms' definitions answer another question. (A question asking for a name may be
-    answered by another term: "which setting controls …".)"""
+    ones in other terms' definitions answer another question (a question asking for a name may be
+    answered by another term: "which setting controls …"); and for a question asking what holds
+    when nothing is chosen, when some sentences state a default, the others answer another question."""
     allowed = [i for i, row in enumerate(rows) if admissible(row, form)]
     if form in TYPED_FORMS and any(rows[i].get("term_named") for i in allowed):
         allowed = [i for i in allowed if not rows[i].get("term_other")]
+    if any(rows[i].get("default_stated") for i in allowed):
+        allowed = [i for i in allowed if rows[i].get("default_stated")]
     return allowed
+
+
+def _default_fit(view: QuestionView, sentence: str) -> dict[str, float]:
+    """For a question asking what holds when nothing is chosen, whether the sentence states a default."""
+    if not view.qtype.default:
+        return {}
+    return {"default_asked": 1.0, "default_stated": float(bool(_DEFAULT_STATED.search(sentence)))}
+
+
+_BRACKETED_TAIL = re.compile(r"\s*[(\[].*$", re.S)  # "statement_timeout (integer)": the type is no part of the name
 
 
 def _term_fit(view: QuestionView, defined: str) -> dict[str, float]:
     """Whether the question names the defined term the sentence belongs to (`term_named`) or the
     sentence belongs to some other term's definition (`term_other`); neither outside definitions."""
-    defined_terms = set(terms(defined))
-    if not defined_terms:
+    name = _BRACKETED_TAIL.sub("", defined) or defined
+    if not terms(name):
         return {}
-    question_terms = set(view.terms)
-    named = all(same_word(t, question_terms) for t in defined_terms)
+    named = _names(name, view.text) or _names(name.replace("_", " "), view.text.replace("_", " "))
     return {"term_named": 1.0} if named else {"term_other": 1.0}
+
+
+def _names(name: str, question: str) -> bool:
+    """Whether every term of `name` is in the question (after the words of "shared_buffers" are
+    split, "shared buffers" names it too)."""
+    question_terms = set(terms(question))
+    return all(same_word(t, question_terms) for t in terms(name))
 
 
 def _weighted(view: QuestionView, present: set[str] | frozenset[str]) -> float:

@@ -125,6 +125,7 @@ class QuestionWords:
     value_openers: Words = ()
     value_words: Words = ()
     default_words: Words = ()
+    default_markers: Words = ()
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from rag.answer.selection import (
     YES_NO,
     Selection,
     admissible,
+    admitted,
     document_share,
     feature_names,
     features,
@@ -95,6 +96,47 @@ def test_a_sentence_in_another_terms_definition_is_told_from_one_in_the_named_te
     assert fits["checkpoint_warning"].get("term_other") == 1 and "term_named" not in fits["checkpoint_warning"]
     assert "term_named" not in fits[""] and "term_other" not in fits[""]
     assert {"term_named", "term_other"} <= set(feature_names())
+
+
+def test_a_defined_term_is_named_without_its_type_and_with_its_words_split() -> None:
+    text = "A value of zero (the default) disables the timeout."
+    cand = _candidate(text, 11, 15)
+    context = context_of(text, (0, len(text)), (0, len(text)))
+    for question, defined in (("What is statement_timeout set to by default?", "statement_timeout (integer)"),
+                              ("How big are the shared buffers by default?", "shared_buffers")):  # fmt: skip
+        view = view_question(question, lambda t: 1.0)
+        assert sentence_evidence(view, cand, context, 0.6, 1.0, defined).sentence.get("term_named") == 1
+    view = view_question("What is lock_timeout set to by default?", lambda t: 1.0)
+    assert sentence_evidence(view, cand, context, 0.6, 1.0, "statement_timeout (integer)").sentence.get("term_other")
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("What is maintenance_work_mem set to by default?", True),
+        ("Which TCP port does the server listen on unless configured otherwise?", True),
+        ("Which index method does CREATE INDEX use when I don't specify one?", True),
+        ("What is the default checkpoint_timeout?", True),
+        ("Which environment variable sets the default database name?", False),  # names a thing
+        ("How many troops arrived in Belarus?", False),
+    ],
+)
+def test_a_question_asking_what_holds_when_nothing_is_chosen(question: str, asks: bool) -> None:
+    assert question_type(question).default is asks
+
+
+def test_a_default_asked_for_is_taken_from_a_sentence_stating_one_when_some_does() -> None:
+    view = view_question("Which port does the server listen on unless configured otherwise?", lambda t: 1.0)
+    rows = []
+    for text in ("80 is the port a web server listens on.", "5432 is the port it listens on by default."):
+        cand = _candidate(text, 0, 2)
+        evidence = sentence_evidence(view, cand, context_of(text, (0, len(text)), (0, len(text))), 0.6, 1.0)
+        rows.append({**features(view, cand, frozenset({"TYPED"}), evidence, frozenset()), "is_typed": 1.0})
+    assert [r.get("default_stated") for r in rows] == [0.0, 1.0]
+    assert admitted(rows, view.form) == [1]
+    assert admitted(rows[:1], view.form) == [0]  # none states one: the rule takes nothing away
+    plain = view_question("How many troops arrived?", lambda t: 1.0)
+    assert "default_stated" not in sentence_evidence(plain, cand, context_of(text, (0, 1), (0, 1)), 0.6, 1.0).sentence
 
 
 def test_rescoring_features_are_relative_to_the_best_scored_candidate() -> None:
