@@ -24,11 +24,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rag.answer.evidence import Passage, Sentence, ranked_sentences, stop_words, terms
+from rag.answer.evidence import Passage, Sentence, stop_words, terms
 from rag.answer.extraction import (
     NAME,
     QUANTITY,
     VALUE,
+    answer_sentences,
     drop_leading_function_words,
     question_type,
     rank_spans,
@@ -80,7 +81,8 @@ def candidates(
     term whose definition holds an offset (IndexData.defining). A defined term
     may lie before its sentence: the one candidate outside the sentence it cites.
     """
-    top = ranked_sentences(passages)[:max_sentences]
+    qtype = question_type(question)
+    top = answer_sentences(qtype, passages, max_sentences)
     rank_of = {(s.start, s.end): i for i, (_, s) in enumerate(top)}
     found: dict[tuple[int, int, str], Candidate] = {}
 
@@ -113,7 +115,6 @@ def candidates(
         for start, end in _clauses(sentence.text):
             add(passage, sentence, sentence.start + start, sentence.start + end, CLAUSE)
         add(passage, sentence, sentence.start, sentence.start + len(_clip(sentence.text)), SENTENCE)
-    qtype = question_type(question)
     names = qtype.kind == NAME
 
     def marked(passage: Passage, sentence: Sentence) -> list[tuple[int, int]]:

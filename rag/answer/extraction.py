@@ -81,6 +81,7 @@ _VALUE_Q = re.compile(
     rf"\b{words_group(_Q.value_openers)}\b[^?]*?\b{words_group((*_Q.value_words, *_Q.default_words))}\b", re.I
 )
 _DEFAULT_WORD = re.compile(rf"\b{words_group(_Q.value_words)}\b", re.I)  # "what is the default X": asks it
+_DEFAULT_STATED = re.compile(rf"\b{words_group(_Q.default_markers)}\b", re.I)
 # On a tie the earlier entry wins: "what is the default value of X" is a value, not a quantity.
 _KIND_SIGNS = ((DATE, _DATE_Q), (VALUE, _VALUE_Q), (QUANTITY, _QUANTITY_Q), (NAME, _NAME_Q))
 _OTHER = rf"(?:{words_group(_Q.other_words)}\s+)?"
@@ -108,7 +109,7 @@ _YEAR_Q = re.compile(rf"\b{words_group(_Q.year_phrases)}\b", re.I)
 # What a "how long / how far / how much" answer is measured in, and which questions ask for it.
 _UNITS = {
     unit.kind: re.compile(
-        (f"[{_SYMBOLS}]|" if unit.currency else "") + rf"\b{words_group(unit.words)}\b", re.I
+        (f"[{_SYMBOLS}]|" if unit.currency else "") + rf"(?<![^\W\d_]){words_group(unit.words)}\b", re.I
     )
     for unit in _A.units
 }
@@ -133,9 +134,14 @@ class QuestionType:
     wants_list: bool
     place: bool = False  # "where ...", "which country": a name after in/at/from is likelier
     grain: str | None = None  # "day" or "year": what precision a date question asks for
-    unit: str | None = None  # "duration", "distance" or "money": what a quantity is measured in
+    unit: str | None = None  # "duration", "distance", "money", "size": what a quantity is measured in
     person: bool = False  # "who ...": a possessive ("Russia's president") is not the answer
     default: bool = False  # asks what holds when nothing is chosen ("by default", "the default X")
+
+
+def states_default(sentence: str) -> bool:
+    """Whether a sentence says what holds when nothing is chosen ("The default is 5432")."""
+    return bool(_DEFAULT_STATED.search(sentence))
 
 
 def question_type(question: str) -> QuestionType:
@@ -396,6 +402,17 @@ def _defined_term(passage: Passage, sentence: Sentence, term: tuple[int, int] | 
 MISFIT = 1.0  # what a span far from the measure asked for, or without the unit asked for, loses
 
 
+def answer_sentences(qtype: QuestionType, passages: list[Passage], max_sentences: int) -> list[tuple[Passage, Sentence]]:
+    """The `max_sentences` most relevant sentences, and, for a question asking for a default, the
+    passages' other sentences stating one: a short "The default is btree." reads little like the
+    question, and is its answer."""
+    ranked = ranked_sentences(passages)
+    top = ranked[:max_sentences]
+    if qtype.default:
+        top += [(p, s) for p, s in ranked[max_sentences:] if states_default(s.text)]
+    return top
+
+
 def rank_spans(
     question: str,
     passages: list[Passage],
@@ -425,7 +442,7 @@ def rank_spans(
     counted = focus - _measure_terms() if qtype.kind == QUANTITY else set()
     head = set(qtype.focus[-1:])
     ranked: list[Span] = []
-    for passage, sentence in ranked_sentences(passages)[:max_sentences]:
+    for passage, sentence in answer_sentences(qtype, passages, max_sentences):
         text = sentence.text
         if qtype.kind == NAME and defining is not None:
             ranked += _defined_term(passage, sentence, defining(passage, sentence), q_terms, relevance_weight)

@@ -30,7 +30,16 @@ import numpy as np
 
 from rag.answer.candidates import CLAUSE, LITERAL, SENTENCE, TYPED, Candidate
 from rag.answer.evidence import terms
-from rag.answer.extraction import DATE, NAME, OTHER, QUANTITY, VALUE, QuestionType, question_type
+from rag.answer.extraction import (
+    DATE,
+    NAME,
+    OTHER,
+    QUANTITY,
+    VALUE,
+    QuestionType,
+    question_type,
+    states_default,
+)
 from rag.answer.grounding import Context, missing_names, same_word
 from rag.core.errors import ConfigError
 from rag.core.profile import load_profile, words_group
@@ -56,7 +65,6 @@ _YES_NO = re.compile(rf"^\s*{words_group(_Q.yes_no_openers)}\b", re.I)
 _NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)*(?![\w-])")  # standalone: not the 19 of COVID-19
 _WORD = re.compile(r"\w[\w'’-]*")
 _YEAR = re.compile(r"(?:18|19|20)\d\d")
-_DEFAULT_STATED = re.compile(rf"\b{words_group(_Q.default_markers)}\b", re.I)
 
 
 def group_of(source: str) -> str:
@@ -279,7 +287,7 @@ def _default_fit(view: QuestionView, sentence: str) -> dict[str, float]:
     """For a question asking what holds when nothing is chosen, whether the sentence states a default."""
     if not view.qtype.default:
         return {}
-    return {"default_asked": 1.0, "default_stated": float(bool(_DEFAULT_STATED.search(sentence)))}
+    return {"default_asked": 1.0, "default_stated": float(states_default(sentence))}
 
 
 _BRACKETED_TAIL = re.compile(r"\s*[(\[].*$", re.S)  # "statement_timeout (integer)": the type is no part of the name

@@ -2,7 +2,19 @@
 
 import pytest
 
-from rag.answer.extraction import DATE, NAME, OTHER, QUANTITY, VALUE, _candidates, question_type
+from rag.answer.evidence import Passage, Sentence
+from rag.answer.extraction import (
+    DATE,
+    NAME,
+    OTHER,
+    QUANTITY,
+    VALUE,
+    _candidates,
+    _has_unit,
+    answer_sentences,
+    question_type,
+)
+from rag.core.records import Chunk, Hit
 
 
 @pytest.mark.parametrize(
@@ -93,6 +105,8 @@ def test_months_are_not_names_and_designations_are_not_counts() -> None:
         ("How far is the air base from Minsk?", None, "distance"),
         ("How much did the system cost?", None, "money"),
         ("How many troops took part?", None, None),
+        ("How large may the log grow?", None, "size"),
+        ("How much memory may a sort use?", None, "size"),
     ],
 )
 def test_what_precision_or_unit_a_question_wants(question: str, grain, unit) -> None:
@@ -112,3 +126,23 @@ def test_the_earliest_sign_of_a_kind_decides_the_question_type() -> None:
     assert question_type("Which psql meta-command shows how long each statement takes?").kind == NAME
     assert question_type("How many soldiers took part in the drills, which began in June?").kind == QUANTITY
     assert question_type("In which year did the drills begin?").kind == DATE
+
+
+def test_a_size_is_read_off_a_unit_glued_to_its_number() -> None:
+    assert _has_unit("size", "128MB") and _has_unit("size", "1 GB") and not _has_unit("size", "30 seconds")
+    assert _has_unit("duration", "5 minutes") and not _has_unit("size", "GBP")
+
+
+def test_a_question_asking_for_a_default_also_reads_the_sentences_stating_one() -> None:
+    texts = ["Specifies the index method to be used by the command.", "Methods are listed in the catalog.",
+             "The default method is btree."]  # fmt: skip
+    text = " ".join(texts)
+    sentences, at = [], 0
+    for relevance, piece in zip((0.9, 0.8, 0.1), texts):
+        sentences.append(Sentence(at, at + len(piece), piece, relevance))
+        at += len(piece) + 1
+    passage = Passage(1, Hit(Chunk("doc", 0, 0, len(text), text, 10), 1.0, 1), "title", tuple(sentences))
+    asks = question_type("Which index method is used when I don't specify one?")
+    plain = question_type("Which index method is listed in the catalog?")
+    assert [s.text for _, s in answer_sentences(asks, [passage], 2)] == [texts[0], texts[1], texts[2]]
+    assert [s.text for _, s in answer_sentences(plain, [passage], 2)] == texts[:2]

@@ -19,7 +19,7 @@ def test_the_english_profile_loads_once_as_typed_immutable_data() -> None:
     assert profile.calendar.month_number("sept") == 9 and profile.calendar.month_number("MAY") == 5
     assert "jan" in profile.calendar.month_abbreviations and "may" not in profile.calendar.month_abbreviations
     assert isinstance(profile.conversation.referring, frozenset) and "it" in profile.conversation.referring
-    assert [unit.kind for unit in profile.answers.units] == ["duration", "distance", "money"]
+    assert [unit.kind for unit in profile.answers.units] == ["duration", "distance", "money", "size"]
     with pytest.raises(AttributeError):
         profile.name = "xx"  # type: ignore[misc]
 
