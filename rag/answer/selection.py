@@ -305,9 +305,10 @@ def _term_fit(view: QuestionView, defined: str) -> dict[str, float]:
 
 def _names(name: str, question: str) -> bool:
     """Whether every term of `name` is in the question (after the words of "shared_buffers" are
-    split, "shared buffers" names it too)."""
+    split, "shared buffers" names it too). An identifier is matched whole: "checkpoints" is a
+    variant of "checkpoint", not of "checkpoint_timeout"."""
     question_terms = set(terms(question))
-    return all(same_word(t, question_terms) for t in terms(name))
+    return all(t in question_terms if "_" in t else same_word(t, question_terms) for t in terms(name))
 
 
 def _weighted(view: QuestionView, present: set[str] | frozenset[str]) -> float:

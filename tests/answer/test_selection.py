@@ -108,6 +108,8 @@ def test_a_defined_term_is_named_without_its_type_and_with_its_words_split() -> 
         assert sentence_evidence(view, cand, context, 0.6, 1.0, defined).sentence.get("term_named") == 1
     view = view_question("What is lock_timeout set to by default?", lambda t: 1.0)
     assert sentence_evidence(view, cand, context, 0.6, 1.0, "statement_timeout (integer)").sentence.get("term_other")
+    view = view_question("How often do checkpoints happen by default?", lambda t: 1.0)
+    assert sentence_evidence(view, cand, context, 0.6, 1.0, "checkpoint_timeout").sentence.get("term_other")
 
 
 @pytest.mark.parametrize(
