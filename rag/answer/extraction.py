@@ -80,8 +80,7 @@ _DEFAULT_Q = re.compile(rf"\b{words_group(_Q.default_words)}\b", re.I)
 _VALUE_Q = re.compile(
     rf"\b{words_group(_Q.value_openers)}\b[^?]*?\b{words_group((*_Q.value_words, *_Q.default_words))}\b", re.I
 )
-_DEFAULT_WORD = re.compile(rf"\b{words_group(_Q.value_words)}\b", re.I)  # "what is the default X": asks it
-_DEFAULT_STATED = re.compile(rf"\b{words_group(_Q.default_markers)}\b", re.I)
+_DEFAULT_STATED = re.compile(rf"\b{words_group(_A.default_markers)}\b", re.I)
 # On a tie the earlier entry wins: "what is the default value of X" is a value, not a quantity.
 _KIND_SIGNS = ((DATE, _DATE_Q), (VALUE, _VALUE_Q), (QUANTITY, _QUANTITY_Q), (NAME, _NAME_Q))
 _OTHER = rf"(?:{words_group(_Q.other_words)}\s+)?"
@@ -178,7 +177,7 @@ def question_type(question: str) -> QuestionType:
     )
     wants_list = kind in (NAME, OTHER) and _asks_for_several(question)
     person = bool(_PERSON_Q.match(question))
-    default = bool(_DEFAULT_Q.search(question)) or kind == VALUE and bool(_DEFAULT_WORD.search(question))
+    default = kind == VALUE or bool(_DEFAULT_Q.search(question))  # a value: "what is the default X / X set to"
     return QuestionType(kind, focus, wants_list, place, grain if kind == DATE else None, unit, person, default)
 
 

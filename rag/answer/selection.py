@@ -82,6 +82,7 @@ class QuestionView:
     weights: Mapping[str, float]  # each term's share of the question's rarity; they sum to 1
     numbers: frozenset[str]  # the numbers it writes (a year, a count): they narrow it
     subject: frozenset[str] = frozenset()  # its terms that most documents hold: they narrow nothing
+    split_terms: frozenset[str] = frozenset()  # its terms with identifiers split ("shared_buffers": shared, buffers)
 
 
 def question_form(question: str, qtype: QuestionType) -> str:
@@ -115,8 +116,9 @@ def view_question(
     total = sum(raw.values()) or 1.0
     numbers = question_numbers(question)
     subject = frozenset(t for t in q_terms if share is not None and share(t) >= SUBJECT_SHARE)
+    split = frozenset(terms(question.replace("_", " ")))
     return QuestionView(question, question_form(question, qtype), qtype, q_terms,
-                        {t: w / total for t, w in raw.items()}, numbers, subject)  # fmt: skip
+                        {t: w / total for t, w in raw.items()}, numbers, subject, split)  # fmt: skip
 
 
 def question_numbers(question: str) -> frozenset[str]:
@@ -287,7 +289,7 @@ def _default_fit(view: QuestionView, sentence: str) -> dict[str, float]:
     """For a question asking what holds when nothing is chosen, whether the sentence states a default."""
     if not view.qtype.default:
         return {}
-    return {"default_asked": 1.0, "default_stated": float(states_default(sentence))}
+    return {"default_stated": float(states_default(sentence))}
 
 
 _BRACKETED_TAIL = re.compile(r"\s*[(\[].*$", re.S)  # "statement_timeout (integer)": the type is no part of the name
@@ -297,18 +299,18 @@ def _term_fit(view: QuestionView, defined: str) -> dict[str, float]:
     """Whether the question names the defined term the sentence belongs to (`term_named`) or the
     sentence belongs to some other term's definition (`term_other`); neither outside definitions."""
     name = _BRACKETED_TAIL.sub("", defined) or defined
-    if not terms(name):
+    name_terms = terms(name)
+    if not name_terms:
         return {}
-    named = _names(name, view.text) or _names(name.replace("_", " "), view.text.replace("_", " "))
+    named = _names(name_terms, view.terms) or _names(terms(name.replace("_", " ")), view.split_terms)
     return {"term_named": 1.0} if named else {"term_other": 1.0}
 
 
-def _names(name: str, question: str) -> bool:
-    """Whether every term of `name` is in the question (after the words of "shared_buffers" are
-    split, "shared buffers" names it too). An identifier is matched whole: "checkpoints" is a
+def _names(name_terms: Sequence[str], question_terms: frozenset[str]) -> bool:
+    """Whether every term of a defined name is in the question (after the words of "shared_buffers"
+    are split, "shared buffers" names it too). An identifier is matched whole: "checkpoints" is a
     variant of "checkpoint", not of "checkpoint_timeout"."""
-    question_terms = set(terms(question))
-    return all(t in question_terms if "_" in t else same_word(t, question_terms) for t in terms(name))
+    return all(t in question_terms if "_" in t else same_word(t, question_terms) for t in name_terms)
 
 
 def _weighted(view: QuestionView, present: set[str] | frozenset[str]) -> float:

@@ -125,7 +125,6 @@ class QuestionWords:
     value_openers: Words = ()
     value_words: Words = ()
     default_words: Words = ()
-    default_markers: Words = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +159,7 @@ class AnswerWords:
     list_joiners: Words
     units: tuple[Unit, ...]
     yes_no: Words = ("Yes", "No")  # the two verdicts of a yes/no answer, affirmative first
+    default_markers: Words = ()  # the words of a sentence stating a default ("the default is")
 
 
 @dataclass(frozen=True)
