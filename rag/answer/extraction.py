@@ -84,7 +84,9 @@ _DEFAULT_STATED = re.compile(rf"\b{words_group(_A.default_markers)}\b", re.I)
 # On a tie the earlier entry wins: "what is the default value of X" is a value, not a quantity.
 _KIND_SIGNS = ((DATE, _DATE_Q), (VALUE, _VALUE_Q), (QUANTITY, _QUANTITY_Q), (NAME, _NAME_Q))
 _OTHER = rf"(?:{words_group(_Q.other_words)}\s+)?"
-_LIST_HINT = re.compile(rf"\b{words_group(_Q.list_words)}\s+{_OTHER}((?:[\w-]+\s+){{0,2}}[\w-]+)", re.I)
+_LIST_HINT = re.compile(
+    rf"\b{words_group(_Q.list_words)}\s+(?:{words_group(_Q.list_links)}\s+)?{_OTHER}((?:[\w-]+\s+){{0,2}}[\w-]+)", re.I
+)
 _FOCUS_AFTER = re.compile(rf"\b{words_group(_Q.count_phrases)}\s+((?:[\w-]+\s*){{1,4}})", re.I)
 _WHICH = re.compile(rf"\b{words_group(_Q.which_words)}\s+{_OTHER}((?:[\w-]+\s*){{1,3}})", re.I)
 _AUXILIARY = re.compile(rf"\b{words_group(_Q.group_ends)}\b.*", re.I | re.S)
@@ -92,15 +94,22 @@ _PLACE_Q = re.compile(rf"\s*{words_group(_Q.place_openers)}\b", re.I)
 _PERSON_Q = re.compile(rf"\s*{words_group(_Q.person_openers)}\b", re.I)
 
 
-# "tactics such as A, B, and C": the enumeration after a list marker answers "which X" questions.
-_ITEM = rf"[\w{_SYMBOLS}'’.-]+(?:\s+[\w'’.-]+){{0,4}}?"
-_LAST_ITEM = rf"[\w{_SYMBOLS}'’.-]+(?:\s+(?!{words_group(_A.list_item_stops)}\b)[\w'’.-]+){{0,3}}"
+# "tactics such as A, B, and C", "Valid values are none (off), ddl, and all": the enumeration after
+# a list marker answers "which X" questions; an item may carry a parenthesis.
+_NOTE = r"(?:\s*\([^()]{1,40}\))?"
+_ITEM = rf"[\w{_SYMBOLS}'’.-]+(?:\s+[\w'’.-]+){{0,4}}?{_NOTE}"
+# (its further words hold a dot only inside: "DROP statements. mod logs" crosses into the next sentence)
+_LAST_ITEM = (
+    rf"[\w{_SYMBOLS}'’.-]+(?:\s+(?!{words_group(_A.list_item_stops)}\b)[\w'’-]+(?:\.[\w'’-]+)*){{0,3}}{_NOTE}"
+)
 _JOINER = words_group(_A.list_joiners)
 ENUMERATION_RE = re.compile(
-    rf"\b{words_group(_A.list_markers)}\s+({_ITEM}(?:,\s+{_ITEM})*,?\s+{_JOINER}\s+{_LAST_ITEM})"
+    rf"\b(?i:{words_group(_A.list_markers)}):?\s+({_ITEM}(?:,\s+{_ITEM})*,?\s+{_JOINER}\s+{_LAST_ITEM})"
 )
+# A syntax synopsis's choice among alternatives: "ISOLATION LEVEL { SERIALIZABLE | READ COMMITTED }".
+ALTERNATIVES_RE = re.compile(r"\{\s*([^{}|\[\]]+?(?:\s*\|\s*[^{}|\[\]]+?)+)\s*\}")
 _LIST_GAP = re.compile(rf"(?:,|\s)*(?:\s{_JOINER}\s)?(?:[\s,]|\b[a-z-]+\b){{0,4}}")
-_LISTED = re.compile(rf",|\b{_JOINER}\b")
+_LISTED = re.compile(rf",|\||\b{_JOINER}\b")
 
 
 _DAY_Q = re.compile(rf"\b{words_group(_Q.day_phrases)}\b", re.I)
@@ -136,6 +145,12 @@ class QuestionType:
     unit: str | None = None  # "duration", "distance", "money", "size": what a quantity is measured in
     person: bool = False  # "who ...": a possessive ("Russia's president") is not the answer
     default: bool = False  # asks what holds when nothing is chosen ("by default", "the default X")
+
+
+def enumerations(sentence: str) -> list[tuple[int, int]]:
+    """The spans of a sentence that enumerate choices: after a list marker ("Valid values are A, B,
+    and C") or between a synopsis's braces ("{ A | B }")."""
+    return [m.span(1) for r in (ENUMERATION_RE, ALTERNATIVES_RE) for m in r.finditer(sentence)]
 
 
 def states_default(sentence: str) -> bool:
@@ -238,7 +253,7 @@ class Span:
 
 def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[int, int]]:
     if wants_list:
-        listed = [(m.start(1), m.end(1)) for m in ENUMERATION_RE.finditer(text)]
+        listed = enumerations(text)
         if listed:
             return listed
     if kind == DATE:
@@ -404,11 +419,14 @@ MISFIT = 1.0  # what a span far from the measure asked for, or without the unit 
 def answer_sentences(qtype: QuestionType, passages: list[Passage], max_sentences: int) -> list[tuple[Passage, Sentence]]:
     """The `max_sentences` most relevant sentences, and, for a question asking for a default, the
     passages' other sentences stating one: a short "The default is btree." reads little like the
-    question, and is its answer."""
+    question, and is its answer; likewise, for a question asking for several, the sentences that
+    enumerate choices ("mode can be smart, fast, or immediate")."""
     ranked = ranked_sentences(passages)
     top = ranked[:max_sentences]
     if qtype.default:
         top += [(p, s) for p, s in ranked[max_sentences:] if states_default(s.text)]
+    elif qtype.wants_list:
+        top += [(p, s) for p, s in ranked[max_sentences:] if enumerations(s.text)]
     return top
 
 

@@ -37,6 +37,7 @@ from rag.answer.extraction import (
     QUANTITY,
     VALUE,
     QuestionType,
+    enumerations,
     question_type,
     states_default,
 )
@@ -175,6 +176,7 @@ class Evidence:
     words: tuple[tuple[int, int, frozenset[str]], ...]  # the sentence's words: offsets in it, their terms
     terms: frozenset[str]
     sentence: Mapping[str, float]  # the features shared by every candidate of the sentence
+    listed: tuple[tuple[int, int], ...] = ()  # for a question asking for several: its enumerations
 
 
 def sentence_evidence(view: QuestionView, candidate: Candidate, context: Context, dense: float,
@@ -201,7 +203,8 @@ def sentence_evidence(view: QuestionView, candidate: Candidate, context: Context
         **_term_fit(view, defined),
         **_default_fit(view, text),
     }
-    return Evidence(words, sentence_terms, shared)
+    listed = tuple(enumerations(text)) if view.qtype.wants_list else ()
+    return Evidence(words, sentence_terms, shared, listed)
 
 
 def features(
@@ -233,12 +236,21 @@ def features(
         "draft": len(novel & draft_terms) / len(novel) if novel else 0.0,
         "n_sources": float(len(sources)),
     }
+    if any(start <= s and e <= end for s, e in evidence.listed) and _about_asked(view, evidence):
+        out["enumerated"] = 1.0  # holds a list of choices, for a question asking for several
     groups = {group_of(s) for s in sources}
     for group in groups:
         out[f"is_{group}"] = 1.0
         out[f"{view.form}*{group}"] = 1.0
     out[f"form_{view.form}"] = 1.0
     return out
+
+
+def _about_asked(view: QuestionView, evidence: Evidence) -> bool:
+    """Whether a sentence is about what the question asks of: it holds the focus noun ("which
+    isolation levels") or defines the term the question names ("the settings of log_statement")."""
+    focus = view.qtype.focus[-1:]
+    return bool(evidence.sentence.get("term_named")) or any(same_word(f, evidence.terms) for f in focus)
 
 
 _RELATIVE = ("relevance", "cover_sentence", "cover_context", "typed_score", "dense", "adjacent", "cover_span")
@@ -276,12 +288,16 @@ def admitted(rows: Sequence[Mapping[str, float]], form: str) -> list[int]:
     question names ("the default checkpoint_timeout"), when some lie in that term's definition, the
     ones in other terms' definitions answer another question (a question asking for a name may be
     answered by another term: "which setting controls …"); and for a question asking what holds
-    when nothing is chosen, when some sentences state a default, the others answer another question."""
+    when nothing is chosen, when some sentences state a default, the others answer another question;
+    and for a question asking for several, when some candidates hold an enumeration of choices
+    ("Valid values are A, B, and C"), one item or an unlisted sentence is not the answer."""
     allowed = [i for i, row in enumerate(rows) if admissible(row, form)]
     if form in TYPED_FORMS and any(rows[i].get("term_named") for i in allowed):
         allowed = [i for i in allowed if not rows[i].get("term_other")]
     if any(rows[i].get("default_stated") for i in allowed):
         allowed = [i for i in allowed if rows[i].get("default_stated")]
+    if any(rows[i].get("enumerated") for i in allowed):
+        allowed = [i for i in allowed if rows[i].get("enumerated")]
     return allowed
 
 

@@ -108,6 +108,7 @@ class QuestionWords:
     name_openers: Words
     name_phrases: Words
     list_words: Words
+    list_links: Words
     which_words: Words
     other_words: Words
     group_ends: Words

@@ -12,6 +12,7 @@ from rag.answer.extraction import (
     _candidates,
     _has_unit,
     answer_sentences,
+    enumerations,
     question_type,
 )
 from rag.core.records import Chunk, Hit
@@ -82,6 +83,43 @@ def test_name_candidates_drop_sentence_initial_function_words() -> None:
 def test_enumerations_answer_list_questions() -> None:
     text = "China studies tactics such as hybrid warfare, drone operations, and urban assault methods, insights which matter."
     assert _texts(NAME, text, wants_list=True) == ["hybrid warfare, drone operations, and urban assault methods"]
+
+
+def test_a_manual_enumerates_choices_after_its_own_markers_and_in_braces() -> None:
+    def listed(text: str) -> list[str]:
+        return [text[s:e] for s, e in enumerations(text)]
+
+    assert listed("Valid values are none (off), ddl, mod, and all (all statements).") == [
+        "none (off), ddl, mod, and all (all statements)"
+    ]
+    assert listed("mode can be smart, fast, or immediate.") == ["smart, fast, or immediate."]
+    assert listed("ISOLATION LEVEL { SERIALIZABLE | READ COMMITTED } READ WRITE | READ ONLY") == [
+        "SERIALIZABLE | READ COMMITTED"
+    ]
+    # the last item does not run on into the next sentence
+    assert listed("It logs statements such as CREATE, ALTER, and DROP statements. mod logs more.") == [
+        "CREATE, ALTER, and DROP statements"
+    ]
+    assert listed("The value can be changed at any time.") == []
+
+
+def test_what_are_the_plural_asks_for_several() -> None:
+    assert question_type("What are the possible settings of log_statement?").wants_list
+    assert not question_type("What is the setting of log_statement?").wants_list
+
+
+def test_a_question_asking_for_several_also_reads_the_sentences_enumerating_choices() -> None:
+    texts = ["Specifies the shutdown mode.", "The server is stopped.", "mode can be smart, fast, or immediate."]
+    text = " ".join(texts)
+    sentences, at = [], 0
+    for relevance, piece in zip((0.9, 0.8, 0.1), texts):
+        sentences.append(Sentence(at, at + len(piece), piece, relevance))
+        at += len(piece) + 1
+    passage = Passage(1, Hit(Chunk("doc", 0, 0, len(text), text, 10), 1.0, 1), "title", tuple(sentences))
+    several = question_type("Which shutdown modes does pg_ctl offer?")
+    one = question_type("Which shutdown mode is the fastest?")
+    assert [s.text for _, s in answer_sentences(several, [passage], 2)] == texts
+    assert [s.text for _, s in answer_sentences(one, [passage], 2)] == texts[:2]
 
 
 def test_date_ranges_are_one_candidate() -> None:

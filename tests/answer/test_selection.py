@@ -141,6 +141,23 @@ def test_a_default_asked_for_is_taken_from_a_sentence_stating_one_when_some_does
     assert "default_stated" not in sentence_evidence(plain, cand, context_of(text, (0, 1), (0, 1)), 0.6, 1.0).sentence
 
 
+def test_a_list_asked_for_is_taken_from_an_enumeration_of_its_focus_when_some_holds_one() -> None:
+    view = view_question("Which isolation levels can be chosen?", lambda t: 1.0)
+    texts = ("SERIALIZABLE is the strictest isolation level.",
+             "The isolation level is one of: { SERIALIZABLE | READ COMMITTED }.",
+             "CLOSE { name | ALL } frees a cursor.")  # fmt: skip
+    spans = ((0, 12), (33, 62), (6, 18))
+    rows = []
+    for text, (start, end) in zip(texts, spans):
+        cand = _candidate(text, start, end)
+        evidence = sentence_evidence(view, cand, context_of(text, (0, len(text)), (0, len(text))), 0.6, 1.0)
+        rows.append({**features(view, cand, frozenset({"TYPED"}), evidence, frozenset()), "is_typed": 1.0})
+    # the third enumerates, but not isolation levels: it is another question's list
+    assert [r.get("enumerated") for r in rows] == [None, 1.0, None]
+    assert admitted(rows, view.form) == [1]
+    assert admitted([rows[0], rows[2]], view.form) == [0, 1]  # none enumerates them: nothing taken away
+
+
 def test_rescoring_features_are_relative_to_the_best_scored_candidate() -> None:
     rows = rescore_features([1.0, 0.5, -1.0], [[-0.5, -0.1], [-3.0], None])
     assert rows[0]["lm_best"] == 1 and rows[0]["lm_gap"] == 0
