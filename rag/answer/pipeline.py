@@ -367,7 +367,7 @@ class Pipeline:
                 defined = document.text[term[0] : term[1]] if term else ""
                 context = context_of(document.text, (hit.chunk.start, hit.chunk.end), key, document.title, defined)
                 contexts[key] = sentence_evidence(
-                    view, candidate, context, hit.dense or 0.0, (hit.bm25 or 0.0) / best_bm25, defined
+                    view, candidate, context, hit.dense or 0.0, (hit.bm25 or 0.0) / best_bm25, defined, term
                 )
             sources = frozenset(c.source for c in group)
             rows.append(features(view, candidate, sources, contexts[key], draft_terms))

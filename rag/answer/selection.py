@@ -177,14 +177,17 @@ class Evidence:
     terms: frozenset[str]
     sentence: Mapping[str, float]  # the features shared by every candidate of the sentence
     listed: tuple[tuple[int, int], ...] = ()  # for a question asking for several: its enumerations
+    term: tuple[int, int] | None = None  # the span of the defined term whose definition holds it
 
 
 def sentence_evidence(view: QuestionView, candidate: Candidate, context: Context, dense: float,
-                      bm25_share: float, defined: str = "") -> Evidence:  # fmt: skip
+                      bm25_share: float, defined: str = "",
+                      term: tuple[int, int] | None = None) -> Evidence:  # fmt: skip
     """The sentence's words and coverage, and its context: the passage and the sentences around it.
 
     `defined` is the term whose definition holds the sentence (a manual's setting, a glossary's
-    entry): a question naming that term is asked of this definition, one naming another is not."""
+    entry), `term` its span (article offsets): a question naming that term is asked of this
+    definition, one naming another is not."""
     text = candidate.sentence.text
     words = tuple((m.start(), m.end(), frozenset(terms(m.group(0)))) for m in _WORD.finditer(text))
     sentence_terms = frozenset(t for _, _, ts in words for t in ts)
@@ -204,7 +207,7 @@ def sentence_evidence(view: QuestionView, candidate: Candidate, context: Context
         **_default_fit(view, text),
     }
     listed = tuple(enumerations(text)) if view.qtype.wants_list else ()
-    return Evidence(words, sentence_terms, shared, listed)
+    return Evidence(words, sentence_terms, shared, listed, term)
 
 
 def features(
@@ -236,6 +239,9 @@ def features(
         "draft": len(novel & draft_terms) / len(novel) if novel else 0.0,
         "n_sources": float(len(sources)),
     }
+    term = evidence.term
+    if view.qtype.kind in (VALUE, QUANTITY) and term and term[0] <= candidate.start and candidate.end <= term[1]:
+        out["term_header"] = 1.0  # "port (integer)": the entry's name and type, not the value asked for
     if any(start <= s and e <= end for s, e in evidence.listed) and _about_asked(view, evidence):
         out["enumerated"] = 1.0  # holds a list of choices, for a question asking for several
     groups = {group_of(s) for s in sources}
@@ -290,12 +296,14 @@ def admitted(rows: Sequence[Mapping[str, float]], form: str) -> list[int]:
     answered by another term: "which setting controls …"); and for a question asking what holds
     when nothing is chosen, when some sentences state a default, the others answer another question;
     and for a question asking for several, when some candidates hold an enumeration of choices
-    ("Valid values are A, B, and C"), one item or an unlisted sentence is not the answer."""
+    ("Valid values are A, B, and C"), one item or an unlisted sentence is not the answer. A value
+    is never read off the header of a term's entry ("port (integer)" does not say the port)."""
     allowed = [i for i, row in enumerate(rows) if admissible(row, form)]
     if form in TYPED_FORMS and any(rows[i].get("term_named") for i in allowed):
         allowed = [i for i in allowed if not rows[i].get("term_other")]
     if any(rows[i].get("default_stated") for i in allowed):
         allowed = [i for i in allowed if rows[i].get("default_stated")]
+    allowed = [i for i in allowed if not rows[i].get("term_header")]
     if any(rows[i].get("enumerated") for i in allowed):
         allowed = [i for i in allowed if rows[i].get("enumerated")]
     return allowed

@@ -158,6 +158,23 @@ def test_a_list_asked_for_is_taken_from_an_enumeration_of_its_focus_when_some_ho
     assert admitted([rows[0], rows[2]], view.form) == [0, 1]  # none enumerates them: nothing taken away
 
 
+def test_a_value_is_not_read_off_the_header_of_a_terms_entry() -> None:
+    view = view_question("What is the default port?", lambda t: 1.0)
+    text = "port (integer) The TCP port the server listens on; 5432 by default."
+    rows = []
+    for start, end in ((6, 13), (51, 55)):  # "integer" in the header, "5432" in its description
+        cand = _candidate(text, start, end)
+        context = context_of(text, (0, len(text)), (0, len(text)))
+        evidence = sentence_evidence(view, cand, context, 0.6, 1.0, "port (integer)", (0, 14))
+        rows.append({**features(view, cand, frozenset({"TYPED"}), evidence, frozenset()), "is_typed": 1.0})
+    assert [r.get("term_header") for r in rows] == [1.0, None]
+    assert admitted(rows, view.form) == [1]
+    name = view_question("Which setting is described as an integer?", lambda t: 1.0)  # a name may be the header
+    cand = _candidate(text, 0, 4)
+    evidence = sentence_evidence(name, cand, context_of(text, (0, len(text)), (0, len(text))), 0.6, 1.0, "port", (0, 14))
+    assert "term_header" not in features(name, cand, frozenset({"TYPED"}), evidence, frozenset())
+
+
 def test_rescoring_features_are_relative_to_the_best_scored_candidate() -> None:
     rows = rescore_features([1.0, 0.5, -1.0], [[-0.5, -0.1], [-3.0], None])
     assert rows[0]["lm_best"] == 1 and rows[0]["lm_gap"] == 0
