@@ -150,7 +150,8 @@ class QuestionType:
 def enumerations(sentence: str) -> list[tuple[int, int]]:
     """The spans of a sentence that enumerate choices: after a list marker ("Valid values are A, B,
     and C") or between a synopsis's braces ("{ A | B }")."""
-    return [m.span(1) for r in (ENUMERATION_RE, ALTERNATIVES_RE) for m in r.finditer(sentence)]
+    spans = [m.span(1) for r in (ENUMERATION_RE, ALTERNATIVES_RE) for m in r.finditer(sentence)]
+    return [(s, s + len(sentence[s:e].rstrip(" ,;:."))) for s, e in spans]  # the sentence's stop is no item's
 
 
 def states_default(sentence: str) -> bool:

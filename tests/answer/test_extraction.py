@@ -92,7 +92,7 @@ def test_a_manual_enumerates_choices_after_its_own_markers_and_in_braces() -> No
     assert listed("Valid values are none (off), ddl, mod, and all (all statements).") == [
         "none (off), ddl, mod, and all (all statements)"
     ]
-    assert listed("mode can be smart, fast, or immediate.") == ["smart, fast, or immediate."]
+    assert listed("mode can be smart, fast, or immediate.") == ["smart, fast, or immediate"]
     assert listed("ISOLATION LEVEL { SERIALIZABLE | READ COMMITTED } READ WRITE | READ ONLY") == [
         "SERIALIZABLE | READ COMMITTED"
     ]
