@@ -14,7 +14,9 @@ selector decides between them with the question in view:
   with an underscore, option flags, backslash commands, numbers with a unit
   glued on (128MB), words in capitals (ACCESS EXCLUSIVE);
 - the clauses of the sentence, and the sentence itself, which answer the
-  questions that ask for an explanation rather than a name.
+  questions that ask for an explanation rather than a name;
+- for a question asking what an abbreviation is, the long form a sentence
+  spells it out with (EXPANSION).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from rag.answer.extraction import (
     VALUE,
     answer_sentences,
     drop_leading_function_words,
+    expansions,
     question_type,
     rank_spans,
 )
@@ -38,6 +41,7 @@ from rag.answer.grounding import same_word
 from rag.ingestion.nlp import MARKED, NOUN_PHRASE
 
 TYPED, LITERAL, CLAUSE, SENTENCE = "TYPED", "LITERAL", "CLAUSE", "SENTENCE"
+EXPANSION = "EXPANSION"  # the long form of the abbreviation a question asks about
 MAX_SENTENCE_WORDS = 50
 MAX_UNIT_EXTENSION = 2  # words a quantity's noun phrase may run on past the extractor's unit
 
@@ -115,6 +119,9 @@ def candidates(
         for start, end in _clauses(sentence.text):
             add(passage, sentence, sentence.start + start, sentence.start + end, CLAUSE)
         add(passage, sentence, sentence.start, sentence.start + len(_clip(sentence.text)), SENTENCE)
+        if qtype.abbreviation:
+            for start, end in expansions(sentence.text, qtype.abbreviation):
+                add(passage, sentence, sentence.start + start, sentence.start + end, EXPANSION)
     names = qtype.kind == NAME
 
     def marked(passage: Passage, sentence: Sentence) -> list[tuple[int, int]]:

@@ -77,6 +77,10 @@ _QUANTITY_Q = re.compile(
 )
 _NAME_Q = re.compile(rf"^\s*{words_group(_Q.name_openers)}\b|\b{words_group(_Q.name_phrases)}\b", re.I)
 _DEFAULT_Q = re.compile(rf"\b{words_group(_Q.default_words)}\b", re.I)
+_ABBREVIATION_Q = re.compile(
+    rf"\s*(?i:{words_group(_Q.abbreviation_openers)})\s+(?:(?i:an?|the)\s+)?"
+    rf"([^\s?]*[A-Z][^\s?]*[A-Z][^\s?]*?)\s*(?:(?i:{words_group(_Q.abbreviation_closers)})\s*)?\??\s*"
+)
 _VALUE_Q = re.compile(
     rf"\b{words_group(_Q.value_openers)}\b[^?]*?\b{words_group((*_Q.value_words, *_Q.default_words))}\b", re.I
 )
@@ -145,6 +149,7 @@ class QuestionType:
     unit: str | None = None  # "duration", "distance", "money", "size": what a quantity is measured in
     person: bool = False  # "who ...": a possessive ("Russia's president") is not the answer
     default: bool = False  # asks what holds when nothing is chosen ("by default", "the default X")
+    abbreviation: str = ""  # asks what this abbreviation is ("What is PHEIC?")
 
 
 def enumerations(sentence: str) -> list[tuple[int, int]]:
@@ -152,6 +157,24 @@ def enumerations(sentence: str) -> list[tuple[int, int]]:
     and C") or between a synopsis's braces ("{ A | B }")."""
     spans = [m.span(1) for r in (ENUMERATION_RE, ALTERNATIVES_RE) for m in r.finditer(sentence)]
     return [(s, s + len(sentence[s:e].rstrip(" ,;:."))) for s, e in spans]  # the sentence's stop is no item's
+
+
+_QUOTES = re.compile(r"[\"'“”‘’]")
+
+
+def expansions(sentence: str, abbreviation: str) -> list[tuple[int, int]]:
+    """The spans of a sentence that spell out `abbreviation` ("Public Health Emergency of
+    International Concern (PHEIC)"), found by the Schwartz-Hearst algorithm."""
+    if abbreviation not in sentence:
+        return []
+    from abbreviations.schwartz_hearst import extract_abbreviation_definition_pairs
+
+    # one line, without quotes ("'Public Health Emergency of International Concern' (PHEIC)" is
+    # not read otherwise); each replaced by a space, so offsets are kept
+    flat = _QUOTES.sub(" ", sentence.replace("\n", " "))
+    long_form = extract_abbreviation_definition_pairs(doc_text=flat).get(abbreviation)
+    start = flat.find(long_form) if long_form else -1
+    return [(start, start + len(long_form))] if start >= 0 else []
 
 
 def states_default(sentence: str) -> bool:
@@ -194,7 +217,10 @@ def question_type(question: str) -> QuestionType:
     wants_list = kind in (NAME, OTHER) and _asks_for_several(question)
     person = bool(_PERSON_Q.match(question))
     default = kind == VALUE or bool(_DEFAULT_Q.search(question))  # a value: "what is the default X / X set to"
-    return QuestionType(kind, focus, wants_list, place, grain if kind == DATE else None, unit, person, default)
+    abbreviation = match.group(1) if (match := _ABBREVIATION_Q.fullmatch(question)) else ""
+    return QuestionType(
+        kind, focus, wants_list, place, grain if kind == DATE else None, unit, person, default, abbreviation
+    )
 
 
 @lru_cache(maxsize=1)
@@ -421,13 +447,16 @@ def answer_sentences(qtype: QuestionType, passages: list[Passage], max_sentences
     """The `max_sentences` most relevant sentences, and, for a question asking for a default, the
     passages' other sentences stating one: a short "The default is btree." reads little like the
     question, and is its answer; likewise, for a question asking for several, the sentences that
-    enumerate choices ("mode can be smart, fast, or immediate")."""
+    enumerate choices ("mode can be smart, fast, or immediate"), and for one asking what an
+    abbreviation is, those spelling it out."""
     ranked = ranked_sentences(passages)
     top = ranked[:max_sentences]
     if qtype.default:
         top += [(p, s) for p, s in ranked[max_sentences:] if states_default(s.text)]
     elif qtype.wants_list:
         top += [(p, s) for p, s in ranked[max_sentences:] if enumerations(s.text)]
+    if qtype.abbreviation:
+        top += [(p, s) for p, s in ranked[max_sentences:] if expansions(s.text, qtype.abbreviation)]
     return top
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer.candidates import CLAUSE, LITERAL, SENTENCE, TYPED, Candidate
+from rag.answer.candidates import CLAUSE, EXPANSION, LITERAL, SENTENCE, TYPED, Candidate
 from rag.answer.evidence import terms
 from rag.answer.extraction import (
     DATE,
@@ -54,7 +54,7 @@ _GROUPS = {
     "PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place", "NORP": "group",
     "DATE": "time", "TIME": "time", "CARDINAL": "number", "QUANTITY": "number", "MONEY": "number",
     "PERCENT": "number", "ORDINAL": "number", "NP": "phrase", "CODE": "literal",
-    TYPED: "typed", LITERAL: "literal", CLAUSE: "clause", SENTENCE: "sentence",
+    TYPED: "typed", LITERAL: "literal", CLAUSE: "clause", SENTENCE: "sentence", EXPANSION: "phrase",
 }  # fmt: skip
 GROUPS = ("person", "org", "place", "group", "time", "number", "entity", "phrase", "typed", "literal",
           "clause", "sentence")  # fmt: skip
@@ -239,6 +239,8 @@ def features(
         "draft": len(novel & draft_terms) / len(novel) if novel else 0.0,
         "n_sources": float(len(sources)),
     }
+    if EXPANSION in sources:
+        out["expands"] = 1.0  # spells out the abbreviation the question asks about
     term = evidence.term
     if view.qtype.kind in (VALUE, QUANTITY) and term and term[0] <= candidate.start and candidate.end <= term[1]:
         out["term_header"] = 1.0  # "port (integer)": the entry's name and type, not the value asked for
@@ -297,13 +299,16 @@ def admitted(rows: Sequence[Mapping[str, float]], form: str) -> list[int]:
     when nothing is chosen, when some sentences state a default, the others answer another question;
     and for a question asking for several, when some candidates hold an enumeration of choices
     ("Valid values are A, B, and C"), one item or an unlisted sentence is not the answer. A value
-    is never read off the header of a term's entry ("port (integer)" does not say the port)."""
+    is never read off the header of a term's entry ("port (integer)" does not say the port); and
+    what an abbreviation is, when some candidate spells it out, is that long form."""
     allowed = [i for i, row in enumerate(rows) if admissible(row, form)]
     if form in TYPED_FORMS and any(rows[i].get("term_named") for i in allowed):
         allowed = [i for i in allowed if not rows[i].get("term_other")]
     if any(rows[i].get("default_stated") for i in allowed):
         allowed = [i for i in allowed if rows[i].get("default_stated")]
     allowed = [i for i in allowed if not rows[i].get("term_header")]
+    if any(rows[i].get("expands") for i in allowed):
+        allowed = [i for i in allowed if rows[i].get("expands")]
     if any(rows[i].get("enumerated") for i in allowed):
         allowed = [i for i in allowed if rows[i].get("enumerated")]
     return allowed

@@ -123,6 +123,8 @@ class QuestionWords:
     explain_openers: Words = ()
     describe_openers: Words = ()
     yes_no_openers: Words = ()
+    abbreviation_openers: Words = ()
+    abbreviation_closers: Words = ()
     value_openers: Words = ()
     value_words: Words = ()
     default_words: Words = ()

@@ -13,6 +13,7 @@ from rag.answer.extraction import (
     _has_unit,
     answer_sentences,
     enumerations,
+    expansions,
     question_type,
 )
 from rag.core.records import Chunk, Hit
@@ -120,6 +121,22 @@ def test_a_question_asking_for_several_also_reads_the_sentences_enumerating_choi
     one = question_type("Which shutdown mode is the fastest?")
     assert [s.text for _, s in answer_sentences(several, [passage], 2)] == texts
     assert [s.text for _, s in answer_sentences(one, [passage], 2)] == texts[:2]
+
+
+@pytest.mark.parametrize(
+    "question, abbreviation",
+    [("What is PHEIC?", "PHEIC"), ("What does WAL stand for?", "WAL"), ("What is qRT-PCR?", "qRT-PCR"),
+     ("What is Bacillus subtilis?", ""), ("What is the role of CT in COVID-19?", ""), ("What is the port?", "")],
+)  # fmt: skip
+def test_a_question_asking_what_an_abbreviation_is(question: str, abbreviation: str) -> None:
+    assert question_type(question).abbreviation == abbreviation
+
+
+def test_an_abbreviation_is_spelled_out_by_its_long_form_even_in_quotes() -> None:
+    text = "WHO did not declare a 'Public Health Emergency of International Concern' (PHEIC) then."
+    assert [text[s:e] for s, e in expansions(text, "PHEIC")] == ["Public Health Emergency of International Concern"]
+    assert expansions(text, "WHO") == []  # not spelled out here
+    assert expansions("The write-ahead log (WAL)\nis flushed.", "WAL") == [(4, 19)]  # "write-ahead log"
 
 
 def test_date_ranges_are_one_candidate() -> None:

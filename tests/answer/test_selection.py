@@ -175,6 +175,19 @@ def test_a_value_is_not_read_off_the_header_of_a_terms_entry() -> None:
     assert "term_header" not in features(name, cand, frozenset({"TYPED"}), evidence, frozenset())
 
 
+def test_what_an_abbreviation_is_is_its_long_form_when_a_candidate_spells_it_out() -> None:
+    view = view_question("What is PHEIC?", lambda t: 1.0)
+    text = "A Public Health Emergency of International Concern (PHEIC) is an extraordinary event."
+    rows = []
+    for (start, end), sources in (((2, 50), {"NP", "EXPANSION"}), ((63, 85), {"NP"})):
+        cand = _candidate(text, start, end)
+        evidence = sentence_evidence(view, cand, context_of(text, (0, len(text)), (0, len(text))), 0.6, 1.0)
+        rows.append(features(view, cand, frozenset(sources), evidence, frozenset()))
+    assert [r.get("expands") for r in rows] == [1.0, None] and rows[0]["is_phrase"] == 1.0
+    assert admitted(rows, view.form) == [0]
+    assert admitted(rows[1:], view.form) == [0]  # none spells it out: nothing taken away
+
+
 def test_rescoring_features_are_relative_to_the_best_scored_candidate() -> None:
     rows = rescore_features([1.0, 0.5, -1.0], [[-0.5, -0.1], [-3.0], None])
     assert rows[0]["lm_best"] == 1 and rows[0]["lm_gap"] == 0
