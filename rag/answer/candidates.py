@@ -92,7 +92,7 @@ def candidates(
 
     def add(passage, sentence, start, end, source, typed_score=0.0):
         raw = sentence.text[start - sentence.start : end - sentence.start]
-        text = raw.strip(" ,;:.\n\t")
+        text = _REFERENCES_AT_END.sub("", raw).strip(" ,;:.\n\t")
         if not text:
             return
         start += raw.find(text)
@@ -241,6 +241,11 @@ def _clauses(text: str) -> list[tuple[int, int]]:
     if len(spans) == 1:
         return []
     return [(s, e) for s, e in spans if len(text[s:e].split()) >= _MIN_CLAUSE_WORDS]
+
+
+# A paper's reference marks closing a span ("... uses DPP4 [33] [34] [" or "[4, 5]"): the answer's
+# own citations follow it, and these are none of them.
+_REFERENCES_AT_END = re.compile(r"(?:\s+\[\s*(?:\d+(?:\s*[,–-]\s*\d+)*\s*\]?)?)+[\s.,;:]*$")
 
 
 def _clip(text: str) -> str:

@@ -48,6 +48,15 @@ def test_clauses_and_the_sentence_itself_are_candidates_for_explanations() -> No
     assert _by_source(found, SENTENCE) == {text.rstrip(".")}
 
 
+def test_a_papers_reference_marks_do_not_end_a_candidate() -> None:
+    text = "SARS-CoV uses the ACE2 receptor, while MERS-CoV uses DPP4 [33] [34, 35]."
+    passage, mentions_in = _passage(text)
+    found = candidates("How does cell entry differ between SARS-CoV and MERS-CoV?", [passage], mentions_in)
+    assert _by_source(found, SENTENCE) == {"SARS-CoV uses the ACE2 receptor, while MERS-CoV uses DPP4"}
+    for c in found:
+        assert text[c.start : c.end] == c.text
+
+
 def test_typed_spans_carry_the_extractor_score() -> None:
     text = "On June 6, a contingent of Chinese military personnel arrived in Belarus."
     passage, mentions_in = _passage(text)
