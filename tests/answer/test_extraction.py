@@ -109,14 +109,19 @@ def test_what_are_the_plural_asks_for_several() -> None:
     assert not question_type("What is the setting of log_statement?").wants_list
 
 
-def test_a_question_asking_for_several_also_reads_the_sentences_enumerating_choices() -> None:
-    texts = ["Specifies the shutdown mode.", "The server is stopped.", "mode can be smart, fast, or immediate."]
+def _passage_of(texts: list[str], relevances: tuple[float, ...]) -> Passage:
+    """One passage of these sentences, one space apart, each with its relevance."""
     text = " ".join(texts)
     sentences, at = [], 0
-    for relevance, piece in zip((0.9, 0.8, 0.1), texts):
+    for relevance, piece in zip(relevances, texts):
         sentences.append(Sentence(at, at + len(piece), piece, relevance))
         at += len(piece) + 1
-    passage = Passage(1, Hit(Chunk("doc", 0, 0, len(text), text, 10), 1.0, 1), "title", tuple(sentences))
+    return Passage(1, Hit(Chunk("doc", 0, 0, len(text), text, 10), 1.0, 1), "title", tuple(sentences))
+
+
+def test_a_question_asking_for_several_also_reads_the_sentences_enumerating_choices() -> None:
+    texts = ["Specifies the shutdown mode.", "The server is stopped.", "mode can be smart, fast, or immediate."]
+    passage = _passage_of(texts, (0.9, 0.8, 0.1))
     several = question_type("Which shutdown modes does pg_ctl offer?")
     one = question_type("Which shutdown mode is the fastest?")
     assert [s.text for _, s in answer_sentences(several, [passage], 2)] == texts
@@ -191,12 +196,7 @@ def test_a_size_is_read_off_a_unit_glued_to_its_number() -> None:
 def test_a_question_asking_for_a_default_also_reads_the_sentences_stating_one() -> None:
     texts = ["Specifies the index method to be used by the command.", "Methods are listed in the catalog.",
              "The default method is btree."]  # fmt: skip
-    text = " ".join(texts)
-    sentences, at = [], 0
-    for relevance, piece in zip((0.9, 0.8, 0.1), texts):
-        sentences.append(Sentence(at, at + len(piece), piece, relevance))
-        at += len(piece) + 1
-    passage = Passage(1, Hit(Chunk("doc", 0, 0, len(text), text, 10), 1.0, 1), "title", tuple(sentences))
+    passage = _passage_of(texts, (0.9, 0.8, 0.1))
     asks = question_type("Which index method is used when I don't specify one?")
     plain = question_type("Which index method is listed in the catalog?")
     assert [s.text for _, s in answer_sentences(asks, [passage], 2)] == [texts[0], texts[1], texts[2]]
