@@ -107,9 +107,9 @@ _LAST_ITEM = (
     rf"[\w{_SYMBOLS}'’.-]+(?:\s+(?!{words_group(_A.list_item_stops)}\b)[\w'’-]+(?:\.[\w'’-]+)*){{0,3}}{_NOTE}"
 )
 _JOINER = words_group(_A.list_joiners)
-ENUMERATION_RE = re.compile(
-    rf"\b(?i:{words_group(_A.list_markers)}):?\s+({_ITEM}(?:,\s+{_ITEM})*,?\s+{_JOINER}\s+{_LAST_ITEM})"
-)
+_ITEMS = rf"({_ITEM}(?:,\s+{_ITEM})*,?\s+{_JOINER}\s+{_LAST_ITEM})"
+ENUMERATION_RE = re.compile(rf"\b(?i:{words_group(_A.list_markers + _A.choice_markers)}):?\s+{_ITEMS}")
+CHOICES_RE = re.compile(rf"\b(?i:{words_group(_A.choice_markers)}):?\s+{_ITEMS}")
 # A syntax synopsis's choice among alternatives: "ISOLATION LEVEL { SERIALIZABLE | READ COMMITTED }".
 ALTERNATIVES_RE = re.compile(r"\{\s*([^{}|\[\]]+?(?:\s*\|\s*[^{}|\[\]]+?)+)\s*\}")
 _LIST_GAP = re.compile(rf"(?:,|\s)*(?:\s{_JOINER}\s)?(?:[\s,]|\b[a-z-]+\b){{0,4}}")
@@ -152,10 +152,12 @@ class QuestionType:
     abbreviation: str = ""  # asks what this abbreviation is ("What is PHEIC?")
 
 
-def enumerations(sentence: str) -> list[tuple[int, int]]:
-    """The spans of a sentence that enumerate choices: after a list marker ("Valid values are A, B,
-    and C") or between a synopsis's braces ("{ A | B }")."""
-    spans = [m.span(1) for r in (ENUMERATION_RE, ALTERNATIVES_RE) for m in r.finditer(sentence)]
+def enumerations(sentence: str, choices_only: bool = False) -> list[tuple[int, int]]:
+    """The spans of a sentence that enumerate: after a list marker ("tactics such as A, B, and C",
+    "Valid values are A, B, and C") or between a synopsis's braces ("{ A | B }"); with
+    `choices_only`, only lists of all the choices there are, not of examples."""
+    listing = CHOICES_RE if choices_only else ENUMERATION_RE
+    spans = [m.span(1) for r in (listing, ALTERNATIVES_RE) for m in r.finditer(sentence)]
     return [(s, s + len(sentence[s:e].rstrip(" ,;:."))) for s, e in spans]  # the sentence's stop is no item's
 
 

@@ -63,6 +63,13 @@ _Q = load_profile().questions
 _EXPLAIN = re.compile(rf"^\s*{words_group(_Q.explain_openers)}\b", re.I)
 _DESCRIBE = re.compile(rf"^\s*{words_group(_Q.describe_openers)}\b", re.I)
 _YES_NO = re.compile(rf"^\s*{words_group(_Q.yes_no_openers)}\b", re.I)
+_KIND_Q = re.compile(
+    rf"^\s*{words_group(_Q.kind_openers)}\s+(?:{words_group(_Q.other_words)}\s+)?"
+    rf"(?:{words_group(_Q.kind_words)}\s+)?([^\W\d_][\w-]*)",
+    re.I,
+)
+_NOT_KINDS = {w.lower() for w in _Q.group_ends + _Q.list_links}
+_COPULA = re.compile(rf"\b{words_group(load_profile().answers.copulas)}\b")
 _NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)*(?![\w-])")  # standalone: not the 19 of COVID-19
 _WORD = re.compile(r"\w[\w'’-]*")
 _YEAR = re.compile(r"(?:18|19|20)\d\d")
@@ -84,6 +91,7 @@ class QuestionView:
     numbers: frozenset[str]  # the numbers it writes (a year, a count): they narrow it
     subject: frozenset[str] = frozenset()  # its terms that most documents hold: they narrow nothing
     split_terms: frozenset[str] = frozenset()  # its terms with identifiers split ("shared_buffers": shared, buffers)
+    asked: frozenset[str] = frozenset()  # the kind of thing it names as asked for ("what *test* can detect")
 
 
 def question_form(question: str, qtype: QuestionType) -> str:
@@ -119,7 +127,15 @@ def view_question(
     subject = frozenset(t for t in q_terms if share is not None and share(t) >= SUBJECT_SHARE)
     split = frozenset(terms(question.replace("_", " ")))
     return QuestionView(question, question_form(question, qtype), qtype, q_terms,
-                        {t: w / total for t, w in raw.items()}, numbers, subject, split)  # fmt: skip
+                        {t: w / total for t, w in raw.items()}, numbers, subject, split,
+                        asked_kind(question))  # fmt: skip
+
+
+def asked_kind(question: str) -> frozenset[str]:
+    """The stemmed noun a question names as the kind of thing it asks for: "what *test* can detect
+    …", "what type of *cells* …", "which *parameter* …"; empty for "what is …", "which of …"."""
+    m = _KIND_Q.match(question)
+    return frozenset(terms(m.group(1))) if m and m.group(1).lower() not in _NOT_KINDS else frozenset()
 
 
 def question_numbers(question: str) -> frozenset[str]:
@@ -177,6 +193,7 @@ class Evidence:
     terms: frozenset[str]
     sentence: Mapping[str, float]  # the features shared by every candidate of the sentence
     listed: tuple[tuple[int, int], ...] = ()  # for a question asking for several: its enumerations
+    offered: tuple[tuple[int, int], ...] = ()  # ... and of them, the lists of all the choices there are
     term: tuple[int, int] | None = None  # the span of the defined term whose definition holds it
 
 
@@ -207,7 +224,8 @@ def sentence_evidence(view: QuestionView, candidate: Candidate, context: Context
         **_default_fit(view, text),
     }
     listed = tuple(enumerations(text)) if view.qtype.wants_list else ()
-    return Evidence(words, sentence_terms, shared, listed, term)
+    offered = tuple(enumerations(text, choices_only=True)) if listed else ()
+    return Evidence(words, sentence_terms, shared, listed, offered, term)
 
 
 def features(
@@ -235,6 +253,8 @@ def features(
         "position": start / max(1, len(sentence.text)),
         "adjacent": _adjacency(evidence.words, start, end, view.terms),
         "focus": float(any(same_word(f, span_terms) for f in view.qtype.focus[-1:])),
+        "asked_head": _asked_head(view, candidate.text, words),
+        "across_copula": _across_copula(view, evidence, sentence.text, start, end, span_terms),
         "typed_score": candidate.typed_score,
         "draft": len(novel & draft_terms) / len(novel) if novel else 0.0,
         "n_sources": float(len(sources)),
@@ -245,7 +265,9 @@ def features(
     if view.qtype.kind in (VALUE, QUANTITY) and term and term[0] <= candidate.start and candidate.end <= term[1]:
         out["term_header"] = 1.0  # "port (integer)": the entry's name and type, not the value asked for
     if any(start <= s and e <= end for s, e in evidence.listed) and _about_asked(view, evidence):
-        out["enumerated"] = 1.0  # holds a list of choices, for a question asking for several
+        out["enumerated"] = 1.0  # holds a list, for a question asking for several
+        if any(start <= s and e <= end for s, e in evidence.offered):
+            out["offered"] = 1.0  # ... of all the choices there are ("Valid values are A, B, and C")
     groups = {group_of(s) for s in sources}
     for group in groups:
         out[f"is_{group}"] = 1.0
@@ -297,8 +319,9 @@ def admitted(rows: Sequence[Mapping[str, float]], form: str) -> list[int]:
     ones in other terms' definitions answer another question (a question asking for a name may be
     answered by another term: "which setting controls …"); and for a question asking what holds
     when nothing is chosen, when some sentences state a default, the others answer another question;
-    and for a question asking for several, when some candidates hold an enumeration of choices
-    ("Valid values are A, B, and C"), one item or an unlisted sentence is not the answer. A value
+    and for a question asking for several, when some candidates hold an enumeration ("tactics such
+    as A, B, and C"), one item or an unlisted sentence is not the answer, and when some hold all the
+    choices there are ("Valid values are A, B, and C"), a list of examples is not either. A value
     is never read off the header of a term's entry ("port (integer)" does not say the port); and
     what an abbreviation is, when some candidate spells it out, is that long form."""
     allowed = [i for i, row in enumerate(rows) if admissible(row, form)]
@@ -309,8 +332,9 @@ def admitted(rows: Sequence[Mapping[str, float]], form: str) -> list[int]:
     allowed = [i for i in allowed if not rows[i].get("term_header")]
     if any(rows[i].get("expands") for i in allowed):
         allowed = [i for i in allowed if rows[i].get("expands")]
-    if any(rows[i].get("enumerated") for i in allowed):
-        allowed = [i for i in allowed if rows[i].get("enumerated")]
+    for listing in ("offered", "enumerated"):
+        if any(rows[i].get(listing) for i in allowed):
+            return [i for i in allowed if rows[i].get(listing)]
     return allowed
 
 
@@ -347,6 +371,36 @@ def _weighted(view: QuestionView, present: set[str] | frozenset[str]) -> float:
     return sum(w for t, w in view.weights.items() if same_word(t, present))
 
 
+def _asked_head(view: QuestionView, text: str, words: int) -> float:
+    """1 when a span of several words ends in the kind of thing the question asks for
+    ("the faecal oocyst count reduction *test*" for "what test can detect …")."""
+    last = _WORD.findall(text)[-1:]
+    return float(bool(view.asked and words > 1 and last and any(same_word(t, view.asked) for t in terms(last[0]))))
+
+
+COPULA_SIDE = 0.5  # the share of the question's weight one side of "is" must hold to be what is asked about
+SPAN_COVER = 0.5  # ... and less than this share may be in the span on the other side
+
+
+def _across_copula(view: QuestionView, evidence: Evidence, text: str, start: int, end: int,
+                   span_terms: set[str]) -> float:  # fmt: skip
+    """1 when the span lies on one side of a copula ("HCV *is* an enveloped RNA virus") and the
+    other side holds what the question asks about: asked what X is, the answer is what X is said to be."""
+    if _weighted(view, span_terms) >= SPAN_COVER:
+        return 0.0
+    for m in _COPULA.finditer(text):
+        if end <= m.start():
+            side = (m.end(), len(text))
+        elif start >= m.end():
+            side = (0, m.start())
+        else:
+            continue
+        held = {t for s, e, ts in evidence.words if side[0] <= s and e <= side[1] for t in ts}
+        if _weighted(view, held) >= COPULA_SIDE:
+            return 1.0
+    return 0.0
+
+
 def _numbers(words) -> set[str]:
     return {w for w in words if w[:1].isdigit()}
 
@@ -365,6 +419,7 @@ def feature_names() -> tuple[str, ...]:
     base = ("bias", "relevance", "sentence_first", "sentence_rank", "passage_rank", "dense", "bm25_share",
             "cover_sentence", "cover_context", "numbers_missing", "names_missing", "term_named", "term_other",
             "novelty", "nothing_new", "cover_span", "log_words", "sentence_share", "position", "adjacent", "focus",
+            "asked_head", "across_copula",
             "typed_score", "draft", "n_sources", "typed_best", *(f"{n}_gap" for n in _RELATIVE))  # fmt: skip
     groups = tuple(f"is_{g}" for g in GROUPS)
     forms = tuple(f"form_{f}" for f in FORMS)

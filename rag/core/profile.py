@@ -88,6 +88,7 @@ class SentenceWords:
     titles: frozenset[str]
     before_number: frozenset[str]
     starters: frozenset[str]
+    abbreviations: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ class QuestionWords:
     yes_no_openers: Words = ()
     abbreviation_openers: Words = ()
     abbreviation_closers: Words = ()
+    kind_openers: Words = ()
+    kind_words: Words = ()
     value_openers: Words = ()
     value_words: Words = ()
     default_words: Words = ()
@@ -145,6 +148,7 @@ class Unit:
 
 @dataclass(frozen=True)
 class AnswerWords:
+    copulas: Words
     date_range_words: Words
     month_qualifiers: Words
     number_words: Words
@@ -158,6 +162,7 @@ class AnswerWords:
     apposition_articles: Words
     coordinators: Words
     list_markers: Words
+    choice_markers: Words
     list_item_stops: Words
     list_joiners: Words
     units: tuple[Unit, ...]

@@ -20,7 +20,7 @@ from rag.core.profile import load_profile
 
 # Bump when the rules change: chunk boundaries depend on them, so the index
 # manifest records this and a change forces a rebuild.
-SPLITTER_VERSION = "rules-2"
+SPLITTER_VERSION = "rules-3"
 
 # Characters that end a line (the set str.splitlines() uses).
 _LINE = re.compile(r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
@@ -46,6 +46,10 @@ _BEFORE_NUMBER = _WORDS.before_number | load_profile().calendar.month_abbreviati
 # Words that almost always start a new sentence: after "U.S." they mean the
 # acronym ended the sentence; otherwise the acronym is a modifier.
 _STARTERS = _WORDS.starters
+
+# Abbreviations a lower-case word may follow ("etc. and", "et al. reported").
+_ABBREVIATIONS = _WORDS.abbreviations
+_PLAIN_WORD = re.compile(r"[^\W\d_]\w+")
 
 _DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 _LEADING_WORD = re.compile(r"\w+")
@@ -130,14 +134,27 @@ def _is_boundary(text: str, punct_start: int, punct_end: int, line_end: int) -> 
     nxt = _next_word(text, punct_end, line_end)
     if not nxt:
         return True  # only whitespace/openers remain on the line
-    first = nxt[0]
-    if first.islower():
-        return False  # "etc. and", "“Why?” he asked", "… [but] the"
     terminal = text[punct_start:punct_end].rstrip("\"'\u201d\u2019\u00bb\u203a)]}")
+    if nxt[0].islower():
+        # "“Why?” he asked", "… [but] the", "etc. and" continue; "(all statements). ddl logs" does not.
+        return terminal == "." and _word_ends_before_lower(_word_before(text, punct_start))
     if terminal != ".":
         return True  # "?", "!", "...", "…" before a capital or digit
     word = _word_before(text, punct_start)
     return _period_ends_sentence(word, nxt)
+
+
+def _word_ends_before_lower(word: str) -> bool:
+    """Whether a full stop after `word` ends the sentence though the next word is lower case.
+
+    Only after a word of letters that is no known abbreviation: initials,
+    dotted acronyms ("e.g.", "U.S."), numbers and listed abbreviations continue.
+    """
+    word = word.rstrip("\"'\u201d\u2019\u00bb\u203a)]}")
+    if not _PLAIN_WORD.fullmatch(word):
+        return False
+    low = word.lower()
+    return low not in _ABBREVIATIONS and low not in _TITLES and low not in _BEFORE_NUMBER
 
 
 def _period_ends_sentence(word: str, nxt: str) -> bool:

@@ -255,6 +255,8 @@ def sentences(text: str) -> list[str]:
         "“Why?” he asked.",
         "He paused … and then went on.",
         "The U.K. and the U.S. signed it.",
+        "Smith et al. reported it at approx. noon.",
+        "Cultures of E. coli and S. aureus grew.",
     ],
 )
 def test_one_sentence(text):
@@ -284,6 +286,10 @@ def test_one_sentence(text):
         ("A finished sentence.\nanother starts in lower case.",
          ["A finished sentence.", "another starts in lower case."]),
         ("Label:\nvalue", ["Label:", "value"]),
+        ("Valid values are none (off) and all (all statements). ddl logs definitions.",
+         ["Valid values are none (off) and all (all statements).", "ddl logs definitions."]),
+        ("See the section for details. pg_dump must be run first.",
+         ["See the section for details.", "pg_dump must be run first."]),
         ("Intro:\n\n  \u2022 Hybrid Warfare: a blend. More.\n  \u2022 Drone Warfare: drones",
          ["Intro:", "\u2022 Hybrid Warfare: a blend.", "More.", "\u2022 Drone Warfare: drones"]),
     ],
