@@ -63,13 +63,6 @@ _Q = load_profile().questions
 _EXPLAIN = re.compile(rf"^\s*{words_group(_Q.explain_openers)}\b", re.I)
 _DESCRIBE = re.compile(rf"^\s*{words_group(_Q.describe_openers)}\b", re.I)
 _YES_NO = re.compile(rf"^\s*{words_group(_Q.yes_no_openers)}\b", re.I)
-_KIND_Q = re.compile(
-    rf"^\s*{words_group(_Q.kind_openers)}\s+(?:{words_group(_Q.other_words)}\s+)?"
-    rf"(?:{words_group(_Q.kind_words)}\s+)?([^\W\d_][\w-]*)",
-    re.I,
-)
-_NOT_KINDS = {w.lower() for w in _Q.group_ends + _Q.list_links}
-_COPULA = re.compile(rf"\b{words_group(load_profile().answers.copulas)}\b")
 _NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)*(?![\w-])")  # standalone: not the 19 of COVID-19
 _WORD = re.compile(r"\w[\w'’-]*")
 _YEAR = re.compile(r"(?:18|19|20)\d\d")
@@ -91,7 +84,6 @@ class QuestionView:
     numbers: frozenset[str]  # the numbers it writes (a year, a count): they narrow it
     subject: frozenset[str] = frozenset()  # its terms that most documents hold: they narrow nothing
     split_terms: frozenset[str] = frozenset()  # its terms with identifiers split ("shared_buffers": shared, buffers)
-    asked: frozenset[str] = frozenset()  # the kind of thing it names as asked for ("what *test* can detect")
 
 
 def question_form(question: str, qtype: QuestionType) -> str:
@@ -127,15 +119,7 @@ def view_question(
     subject = frozenset(t for t in q_terms if share is not None and share(t) >= SUBJECT_SHARE)
     split = frozenset(terms(question.replace("_", " ")))
     return QuestionView(question, question_form(question, qtype), qtype, q_terms,
-                        {t: w / total for t, w in raw.items()}, numbers, subject, split,
-                        asked_kind(question))  # fmt: skip
-
-
-def asked_kind(question: str) -> frozenset[str]:
-    """The stemmed noun a question names as the kind of thing it asks for: "what *test* can detect
-    …", "what type of *cells* …", "which *parameter* …"; empty for "what is …", "which of …"."""
-    m = _KIND_Q.match(question)
-    return frozenset(terms(m.group(1))) if m and m.group(1).lower() not in _NOT_KINDS else frozenset()
+                        {t: w / total for t, w in raw.items()}, numbers, subject, split)  # fmt: skip
 
 
 def question_numbers(question: str) -> frozenset[str]:
@@ -253,8 +237,6 @@ def features(
         "position": start / max(1, len(sentence.text)),
         "adjacent": _adjacency(evidence.words, start, end, view.terms),
         "focus": float(any(same_word(f, span_terms) for f in view.qtype.focus[-1:])),
-        "asked_head": _asked_head(view, candidate.text, words),
-        "across_copula": _across_copula(view, evidence, sentence.text, start, end, span_terms),
         "typed_score": candidate.typed_score,
         "draft": len(novel & draft_terms) / len(novel) if novel else 0.0,
         "n_sources": float(len(sources)),
@@ -371,36 +353,6 @@ def _weighted(view: QuestionView, present: set[str] | frozenset[str]) -> float:
     return sum(w for t, w in view.weights.items() if same_word(t, present))
 
 
-def _asked_head(view: QuestionView, text: str, words: int) -> float:
-    """1 when a span of several words ends in the kind of thing the question asks for
-    ("the faecal oocyst count reduction *test*" for "what test can detect …")."""
-    last = _WORD.findall(text)[-1:]
-    return float(bool(view.asked and words > 1 and last and any(same_word(t, view.asked) for t in terms(last[0]))))
-
-
-COPULA_SIDE = 0.5  # the share of the question's weight one side of "is" must hold to be what is asked about
-SPAN_COVER = 0.5  # ... and less than this share may be in the span on the other side
-
-
-def _across_copula(view: QuestionView, evidence: Evidence, text: str, start: int, end: int,
-                   span_terms: set[str]) -> float:  # fmt: skip
-    """1 when the span lies on one side of a copula ("HCV *is* an enveloped RNA virus") and the
-    other side holds what the question asks about: asked what X is, the answer is what X is said to be."""
-    if _weighted(view, span_terms) >= SPAN_COVER:
-        return 0.0
-    for m in _COPULA.finditer(text):
-        if end <= m.start():
-            side = (m.end(), len(text))
-        elif start >= m.end():
-            side = (0, m.start())
-        else:
-            continue
-        held = {t for s, e, ts in evidence.words if side[0] <= s and e <= side[1] for t in ts}
-        if _weighted(view, held) >= COPULA_SIDE:
-            return 1.0
-    return 0.0
-
-
 def _numbers(words) -> set[str]:
     return {w for w in words if w[:1].isdigit()}
 
@@ -419,7 +371,6 @@ def feature_names() -> tuple[str, ...]:
     base = ("bias", "relevance", "sentence_first", "sentence_rank", "passage_rank", "dense", "bm25_share",
             "cover_sentence", "cover_context", "numbers_missing", "names_missing", "term_named", "term_other",
             "novelty", "nothing_new", "cover_span", "log_words", "sentence_share", "position", "adjacent", "focus",
-            "asked_head", "across_copula",
             "typed_score", "draft", "n_sources", "typed_best", *(f"{n}_gap" for n in _RELATIVE))  # fmt: skip
     groups = tuple(f"is_{g}" for g in GROUPS)
     forms = tuple(f"form_{f}" for f in FORMS)

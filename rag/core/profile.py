@@ -126,8 +126,6 @@ class QuestionWords:
     yes_no_openers: Words = ()
     abbreviation_openers: Words = ()
     abbreviation_closers: Words = ()
-    kind_openers: Words = ()
-    kind_words: Words = ()
     value_openers: Words = ()
     value_words: Words = ()
     default_words: Words = ()
@@ -148,7 +146,6 @@ class Unit:
 
 @dataclass(frozen=True)
 class AnswerWords:
-    copulas: Words
     date_range_words: Words
     month_qualifiers: Words
     number_words: Words

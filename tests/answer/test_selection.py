@@ -175,31 +175,6 @@ def test_a_list_of_all_the_choices_is_taken_over_a_list_of_examples() -> None:
     assert admitted(rows[1:], view.form) == [0]  # examples only: nothing taken away
 
 
-def _features_of(question: str, text: str, span: tuple[int, int]) -> dict[str, float]:
-    view = view_question(question, lambda t: 1.0)
-    cand = _candidate(text, *span)
-    evidence = sentence_evidence(view, cand, context_of(text, (0, len(text)), (0, len(text))), 0.6, 1.0)
-    return features(view, cand, frozenset({"NP"}), evidence, frozenset())
-
-
-def test_a_span_ending_in_the_kind_of_thing_asked_for_is_marked() -> None:
-    text = "The faecal oocyst count reduction test detects reduced efficacy in the field."
-    asked = "What test detects reduced efficacy in the field?"
-    assert _features_of(asked, text, (0, 38))["asked_head"] == 1.0
-    assert _features_of(asked, text, (34, 38))["asked_head"] == 0.0  # the kind's word alone names nothing
-    assert _features_of(asked, text, (56, 77))["asked_head"] == 0.0  # "the field" is no test
-    assert _features_of("What is the test for reduced efficacy?", text, (0, 38))["asked_head"] == 0.0
-
-
-def test_a_span_across_a_copula_from_what_the_question_asks_about_is_marked() -> None:
-    text = "Hepatitis C virus is an enveloped, positive-stranded RNA virus that replicates in hepatocytes."
-    assert _features_of("What is Hepatitis C virus?", text, (21, 62))["across_copula"] == 1.0
-    assert _features_of("What is Hepatitis C virus?", text, (0, 17))["across_copula"] == 0.0  # the subject itself
-    cause = "Calf septicemia is the main cause of death in the neonatal period."
-    assert _features_of("What is the main cause of death in the neonatal period?", cause, (0, 15))["across_copula"] == 1.0
-    assert _features_of("Where does it replicate?", text, (21, 62))["across_copula"] == 0.0  # its side is not asked of
-
-
 def test_a_value_is_not_read_off_the_header_of_a_terms_entry() -> None:
     view = view_question("What is the default port?", lambda t: 1.0)
     text = "port (integer) The TCP port the server listens on; 5432 by default."
