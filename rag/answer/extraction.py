@@ -258,6 +258,9 @@ def _asks_for_several(question: str) -> bool:
     if not match:
         return False
     words = match.group(1).lower().split()
+    objects = [i for i, w in enumerate(words) if i and w in _Q.determiners]
+    if objects:
+        words = words[: max(0, objects[0] - 1)]  # "parameter logs every": the word before an object is a verb
     return any(
         w not in _Q.not_plural and len(w) > 3 and _plural_looking(w) for w in words
     )

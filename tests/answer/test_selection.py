@@ -141,6 +141,21 @@ def test_a_default_asked_for_is_taken_from_a_sentence_stating_one_when_some_does
     assert "default_stated" not in sentence_evidence(plain, cand, context_of(text, (0, 1), (0, 1)), 0.6, 1.0).sentence
 
 
+def test_a_default_stated_in_the_named_terms_own_entry_is_taken_over_one_stated_elsewhere() -> None:
+    view = view_question("Which shutdown mode does pg_ctl use when -m is not given?", lambda t: 1.0)
+    rows = []
+    for text, defined in (("smart is the default in this example of pg_ctl -m.", ""),
+                          ("If the -m option of pg_ctl is omitted, fast is the default.", "-m mode")):  # fmt: skip
+        start = text.index("fast") if defined else 0
+        cand = _candidate(text, start, start + 4 if defined else 5)
+        evidence = sentence_evidence(view, cand, context_of(text, (0, len(text)), (0, len(text))), 0.6, 1.0, defined)
+        rows.append({**features(view, cand, frozenset({"TYPED"}), evidence, frozenset()), "is_typed": 1.0})
+    assert [r.get("default_stated") for r in rows] == [1.0, 1.0]
+    assert [r.get("term_named") for r in rows] == [None, 1.0]
+    assert admitted(rows, view.form) == [1]
+    assert admitted(rows[:1], view.form) == [0]  # no entry of the named term says one: nothing taken away
+
+
 def test_a_list_asked_for_is_taken_from_an_enumeration_of_its_focus_when_some_holds_one() -> None:
     view = view_question("Which isolation levels can be chosen?", lambda t: 1.0)
     texts = ("SERIALIZABLE is the strictest isolation level.",

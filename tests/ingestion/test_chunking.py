@@ -17,7 +17,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rag.core.records import Chunk
@@ -153,6 +153,7 @@ def test_random_documents_respect_chunk_contract(doc):
 
 @settings(max_examples=100, deadline=None)
 @given(st.text(alphabet=st.sampled_from("ab. ?!”’\"\n\u00a0J U S e g 1 4"), max_size=200))
+@example(".\u00a0\na")  # a no-break space ends the line: the break after the full stop is hard
 def test_sentence_spans_are_stripped_ordered_and_cover(text):
     spans = split_sentences(text)
     covered = set()
@@ -460,6 +461,21 @@ def test_a_chunk_starting_inside_a_paragraph_is_headed_by_the_paragraph_opening(
     heading = heading_of(_document(text), text.index("The default"))
     assert heading.startswith("Resource Consumption — work_mem ( Sets the base")
     assert len(heading.split(" — ")[1].split()) <= 12
+
+
+def test_a_chunk_deep_in_a_terms_description_is_headed_by_the_term() -> None:
+    from rag.core.records import Document
+    from rag.ingestion.chunking import heading_of
+
+    text = ("synchronous_commit (enum)\n\nSpecifies how much WAL processing must complete.\n\n"
+            "A long second paragraph of the same description, which says a great deal more than that.\n\n"
+            "Valid values are on and off.\n\nwork_mem (integer)\n\nSets memory.\n")  # fmt: skip
+    valid, other = text.index("Valid"), text.index("work_mem")
+    defined = ((0, 25, other), (other, other + 18, len(text)))
+    doc = Document("manual", "manual.html", text, "WAL", None, ((0, len(text)),), "h", (), defined)
+    assert heading_of(doc, valid) == "WAL — synchronous_commit (enum)"  # the line above is a long sentence
+    assert heading_of(doc, text.index("Sets memory")) == "WAL — work_mem (integer)"
+    assert heading_of(_document(text, "WAL"), valid) == "WAL"  # no definitions known: the title alone
 
 
 def test_a_long_line_above_is_no_heading_and_the_heading_is_indexed_not_shown() -> None:
