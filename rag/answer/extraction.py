@@ -14,6 +14,7 @@ is not answered: that is the main abstention signal.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -147,7 +148,7 @@ class QuestionType:
     place: bool = False  # "where ...", "which country": a name after in/at/from is likelier
     grain: str | None = None  # "day" or "year": what precision a date question asks for
     unit: str | None = None  # "duration", "distance", "money", "size": what a quantity is measured in
-    person: bool = False  # "who ...": a possessive ("Russia's president") is not the answer
+    person: bool = False  # "who ...": asks for a person
     default: bool = False  # asks what holds when nothing is chosen ("by default", "the default X")
     abbreviation: str = ""  # asks what this abbreviation is ("What is PHEIC?")
 
@@ -314,11 +315,14 @@ def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[in
         # "Interestingly, ..." / "However, ...": capitalised only because it opens the sentence
         spans = [(s, e) for s, e in spans if not (s == 0 and " " not in text[s:e] and text[e : e + 1] == ",")]
         spans = [(s, e) for s, e in spans if s < e]
+        # "US$51 billion": letters glued to a currency sign are part of an amount
+        spans = [(s, e) for s, e in spans if not (e < len(text) and unicodedata.category(text[e]) == "Sc")]
     if kind in (QUANTITY, VALUE):
         spans = [_with_unit(text, s, e) for s, e in spans]
     return spans
 
 
+_POSSESSIVE = re.compile(r"\S+['’]s\b")
 _DEMONYM_BEFORE_NOUN = re.compile(rf"[A-Z][a-z]+{words_group(_A.demonym_endings)}\s+[a-z]")
 _DESIGNATION = re.compile(r"(?<![.?!:;]\s)\b[A-Z][\w-]*\s$")
 
@@ -508,8 +512,8 @@ def rank_spans(
             novel = {t for t in span_terms if not same_word(t, q_terms)}
             if not novel:
                 continue  # a span the question already names cannot be its answer
-            if qtype.person and re.fullmatch(r"\S+['’]s", text[s:e].strip()):
-                continue
+            if qtype.kind == NAME and _POSSESSIVE.fullmatch(text[s:e].strip()) and not _POSSESSIVE.search(question.split(None, 1)[-1]):
+                continue  # "the Kremlin's buildup": a possessor describes the noun after it, it names no answer
             if counted and not counted & span_terms and _near(text, s, e, counted, 40) == 0:
                 continue  # "how many tanks": a number far from "tanks" answers something else
             # Unlikely, not impossible (the selector weighs the score): "how much did it cost" and

@@ -15,6 +15,7 @@ from rag.answer.extraction import (
     enumerations,
     expansions,
     question_type,
+    rank_spans,
 )
 from rag.core.records import Chunk, Hit
 
@@ -122,6 +123,19 @@ def _passage_of(texts: list[str], relevances: tuple[float, ...]) -> Passage:
         sentences.append(Sentence(at, at + len(piece), piece, relevance))
         at += len(piece) + 1
     return Passage(1, Hit(Chunk("doc", 0, 0, len(text), text, 10), 1.0, 1), "title", tuple(sentences))
+
+
+def test_letters_glued_to_a_currency_sign_are_no_name_candidate() -> None:
+    found = _texts(NAME, "Japan will have a budget exceeding US$51 billion, twice HK$ 20 billion.")
+    assert "Japan" in found and "US" not in found
+
+
+def test_a_possessor_answers_no_name_question_unless_the_question_has_one() -> None:
+    passage = _passage_of(["The Kremlin's buildup began with the Union Shield exercise."], (0.9,))
+    plain = [s.text for s in rank_spans("What was the name of the exercise?", [passage])]
+    possessive = [s.text for s in rank_spans("Which country's exercise began?", [passage])]
+    assert "Kremlin's" not in plain and "Union Shield" in " ".join(plain)
+    assert "Kremlin's" in possessive
 
 
 def test_a_question_asking_for_several_also_reads_the_sentences_enumerating_choices() -> None:
