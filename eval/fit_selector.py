@@ -48,6 +48,7 @@ from rag.answer.selection import (
     admitted,
     answer_features,
     feature_names,
+    load_selection,
     logit,
     question_form,
     rescore_features,
@@ -277,18 +278,25 @@ def fit(records: list[dict], keep, c: float = C, second: bool = False) -> Select
         tops = [_rescored(r, first) for r in records]
         rescorer = learn([t for t in tops if t], RESCORE_FEATURES, c)
     staged = Selection(first, rescorer, TOP_K, 0.0)
-    answerer = None
-    if ANSWERER:
-        rows, labels = [], []
-        for record in records:
-            cands, p = _ranked(record, staged)
-            if cands:
-                rows.append({"features": _answer_row(record, cands, p), "f1": 0.0, "correct": False})
-                labels.append(record["answerable"] and quality(record, cands[0]) >= 0.5)
-        x, _, _ = _matrix([rows], ANSWER_FEATURES)
-        answerer = _logistic(x, np.array(labels), np.ones(len(labels)), ANSWER_FEATURES, c)
-    selection = Selection(first, rescorer, TOP_K, 0.0, answerer)
-    return Selection(first, rescorer, TOP_K, best_threshold(records, selection), answerer)
+    return with_answerer(records, staged, c) if ANSWERER else with_threshold(records, staged)
+
+
+def with_answerer(records: list[dict], staged: Selection, c: float = C) -> Selection:
+    """The staged selection with the answerability model and its threshold fitted on `records`."""
+    rows, labels = [], []
+    for record in records:
+        cands, p = _ranked(record, staged)
+        if cands:
+            rows.append({"features": _answer_row(record, cands, p), "f1": 0.0, "correct": False})
+            labels.append(record["answerable"] and quality(record, cands[0]) >= 0.5)
+    x, _, _ = _matrix([rows], ANSWER_FEATURES)
+    answerer = _logistic(x, np.array(labels), np.ones(len(labels)), ANSWER_FEATURES, c)
+    return with_threshold(records, Selection(staged.first, staged.second, staged.top_k, 0.0, answerer))
+
+
+def with_threshold(records: list[dict], selection: Selection) -> Selection:
+    return Selection(selection.first, selection.second, selection.top_k, best_threshold(records, selection),
+                     selection.answerer)  # fmt: skip
 
 
 def _answer_row(record: dict, cands: list[dict], p: np.ndarray) -> dict:
@@ -329,7 +337,8 @@ def _rescored(record: dict, first: Selector) -> list[dict]:
     order = np.argsort(-p, kind="stable")[:TOP_K]
     top = [cands[i] for i in order]
     rows = rescore_features(logit(p[order]).tolist(), [c.get("lm") for c in top])
-    return [{**c, "features": row} for c, row in zip(top, rows)]
+    # beside its own, as the answer path's Considered.features: the answerability model reads both
+    return [{**c, "features": {**c["features"], **row}} for c, row in zip(top, rows)]
 
 
 def choose(record: dict, selection: Selection) -> tuple[dict | None, float]:
@@ -396,6 +405,20 @@ def tables(data: dict[str, tuple[str, list[dict]]], keep, c: float = C, second: 
     return selection, in_sample, loco
 
 
+def answerer_tables(data: dict[str, tuple[str, list[dict]]], shipped: Selection, c: float = C):
+    """The shipped stages kept, only the answerability model and threshold fitted: on everything
+    (in-sample) and with each collection left out (its stages are in-sample there too)."""
+    pooled = [r for _, records in data.values() for r in records]
+    selection = with_answerer(pooled, shipped, c)
+    in_sample = {name: score(records, selection) for name, (_, records) in data.items()}
+    loco = {}
+    for group in {g for g, _ in data.values()}:
+        train = [r for g, records in data.values() if g != group for r in records]
+        held = with_answerer(train, shipped, c)
+        loco |= {name: score(records, held) for name, (g, records) in data.items() if g == group}
+    return selection, in_sample, loco
+
+
 def show(title: str, in_sample: dict, loco: dict) -> None:
     print(f"\n{title}")
     print(f"{'collection':<20} {'acc':>11} {'F1':>11} {'abst':>11} {'false abst':>11}   (in-sample / left out)")
@@ -423,8 +446,12 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=None,
                         help="keep the candidates of each question's K most relevant sentences only (the "
                              "answer path's extract_sentences), from candidates collected with more")  # fmt: skip
+    parser.add_argument("--answerer-only", action="store_true",
+                        help="keep the shipped stages; fit only the answerability model and threshold")  # fmt: skip
     args = parser.parse_args()
     data = load_records(args.reuse)
+    if args.answerer_only:
+        return _answerer_only(data, args.no_write)
     if args.sentences:
         data = {name: (g, [_within(r, args.sentences) for r in records]) for name, (g, records) in data.items()}
     nlp_off = {name: (g, [_without_nlp(r) for r in records]) for name, (g, records) in data.items()}
@@ -446,6 +473,20 @@ def main() -> None:
             report["variants"][f"{args.variant}, C={c}"] = {"in_sample": a, "leave_one_collection_out": b}
     if not args.no_write and chosen is not None:
         SELECTOR_FILE.write_text(json.dumps(chosen.as_dict(), indent=1) + "\n")
+        REPORT.write_text(json.dumps(report, indent=1) + "\n")
+        print(f"\nwrote {SELECTOR_FILE} and {REPORT}")
+
+
+def _answerer_only(data: dict[str, tuple[str, list[dict]]], no_write: bool) -> None:
+    shipped = load_selection(SELECTOR_FILE)
+    scores = {name: score(records, shipped) for name, (_, records) in data.items()}
+    show(f"shipped (threshold {shipped.threshold:.3f}; both columns in-sample)", scores, scores)
+    selection, a, b = answerer_tables(data, shipped)
+    show(f"answerer refitted (threshold {selection.threshold:.3f})", a, b)
+    if not no_write:
+        report = json.loads(REPORT.read_text()) if REPORT.exists() else {}
+        report["answerer_refit"] = {"threshold": selection.threshold, "in_sample": a, "leave_one_collection_out": b}
+        SELECTOR_FILE.write_text(json.dumps(selection.as_dict(), indent=1) + "\n")
         REPORT.write_text(json.dumps(report, indent=1) + "\n")
         print(f"\nwrote {SELECTOR_FILE} and {REPORT}")
 
