@@ -82,8 +82,9 @@ def candidates(
 
     `mentions_in(doc_id, start, end)` gives the stored mentions inside a span
     (rag.index.store.IndexData.mentions_in), `defining(doc_id, offset)` the
-    term whose definition holds an offset (IndexData.defining). A defined term
-    may lie before its sentence: the one candidate outside the sentence it cites.
+    term whose definition holds an offset, its span and text (IndexData.defining). A defined
+    term may lie before its sentence, even before its passage: the one candidate outside the
+    sentence it cites.
     """
     qtype = question_type(question)
     top = answer_sentences(qtype, passages, max_sentences)
@@ -128,9 +129,9 @@ def candidates(
         found_in = mentions_of(passage, sentence)
         return [(m.start - sentence.start, m.end - sentence.start) for m in found_in if m.label == MARKED]
 
-    terms_of: dict[tuple[int, int], tuple[int, int] | None] = {}
+    terms_of: dict[tuple[int, int], tuple[int, int, str] | None] = {}
 
-    def term_of(passage: Passage, sentence: Sentence) -> tuple[int, int] | None:
+    def term_of(passage: Passage, sentence: Sentence) -> tuple[int, int, str] | None:
         key = (sentence.start, sentence.end)
         if key not in terms_of:
             terms_of[key] = defining(passage.hit.chunk.doc_id, sentence.start) if defining is not None else None
@@ -140,7 +141,8 @@ def candidates(
     for span in ranked:
         if (span.sentence.start, span.sentence.end) not in rank_of:
             continue
-        if (span.start, span.end) == term_of(span.passage, span.sentence):  # above its sentence, or opening it
+        term = term_of(span.passage, span.sentence)
+        if term and (span.start, span.end) == term[:2]:  # above its sentence (or passage), or opening it
             key = (span.start, span.end, TYPED)
             rank = rank_of[(span.sentence.start, span.sentence.end)]
             found.setdefault(key, Candidate(span.passage, span.sentence, rank, span.start, span.end, span.text,

@@ -437,18 +437,34 @@ DEFINED = 0.5  # what a defined term gains over its sentence's relevance: as a n
 # and touching a question word (0.3 + 0.2), for the sentence is about it
 
 
-def _defined_term(passage: Passage, sentence: Sentence, term: tuple[int, int] | None, q_terms: set[str],
+def _defined_term(passage: Passage, sentence: Sentence, term: tuple[int, int, str] | None, q_terms: set[str],
                   relevance_weight: float) -> list[Span]:  # fmt: skip
-    """The term a sentence's definition is of, as a name answering the question, unless the question names it."""
-    chunk = passage.hit.chunk
-    if term is None or not (chunk.start <= term[0] and term[1] <= chunk.end):
+    """The term a sentence's definition is of, as a name answering the question, unless the question
+    names it. A long description is cut into several chunks: the term may lie before the passage."""
+    if term is None or passage.hit.chunk.start - term[0] > TERM_REACH:
         return []
-    text = chunk.text[term[0] - chunk.start : term[1] - chunk.start]
-    if all(same_word(t, q_terms) for t in terms(text)):
+    text = term[2]
+    if names_all(terms(term_name(text)), q_terms):
         return []
     return [Span(passage, sentence, term[0], term[1], text, relevance_weight * sentence.relevance + DEFINED)]
 
 
+_BRACKETED_TAIL = re.compile(r"\s*[(\[].*$", re.S)
+
+
+def term_name(defined: str) -> str:
+    """A defined term without its type or synopsis: "statement_timeout (integer)" names statement_timeout."""
+    return _BRACKETED_TAIL.sub("", defined) or defined
+
+
+def names_all(name_terms, question_terms) -> bool:
+    """Whether every term of a defined name is in the question (after the words of "shared_buffers"
+    are split, "shared buffers" names it too). An identifier is matched whole: "checkpoints" is a
+    variant of "checkpoint", not of "checkpoint_timeout"."""
+    return all(t in question_terms if "_" in t else same_word(t, question_terms) for t in name_terms)
+
+
+TERM_REACH = 1500  # characters: a defined term at most this far before its passage is cited with it
 MISFIT = 1.0  # what a span far from the measure asked for, or without the unit asked for, loses
 
 
@@ -477,7 +493,7 @@ def rank_spans(
     draft_weight: float = 0.1,
     relevance_weight: float = 3.0,
     marked: Callable[[Passage, Sentence], list[tuple[int, int]]] | None = None,
-    defining: Callable[[Passage, Sentence], tuple[int, int] | None] | None = None,
+    defining: Callable[[Passage, Sentence], tuple[int, int, str] | None] | None = None,
 ) -> list[Span]:
     """Every typed span in the most relevant sentences, best first.
 
@@ -488,7 +504,7 @@ def rank_spans(
     spans (offsets in the sentence) that the source marks as code: a manual's
     names of settings and values are lower case more often than not; and
     `defining(passage, sentence)` gives the term whose definition the sentence
-    belongs to (article offsets, in the passage): the name the sentence is about.
+    belongs to (article offsets and its text): the name the sentence is about.
     """
     qtype = question_type(question)
     q_terms = set(terms(question))

@@ -420,9 +420,11 @@ class Pipeline:
             spans = (cited.support if cited else ()) + ((support.start, support.end),)
             if not support.start <= candidate.start < support.end:  # a defined term above its sentence
                 spans += ((candidate.start, candidate.end),)
+            start = min(chunk.start, candidate.start, cited.start if cited else chunk.start)  # ... or passage
+            text = chunk.text if start == chunk.start else self.index.documents[chunk.doc_id].text[start : chunk.end]
             citations[passage.n] = Citation(
-                n=passage.n, doc_id=chunk.doc_id, title=passage.title, start=chunk.start, end=chunk.end,
-                text=chunk.text, support=tuple(dict.fromkeys(spans)),
+                n=passage.n, doc_id=chunk.doc_id, title=passage.title, start=start, end=chunk.end,
+                text=text, support=tuple(dict.fromkeys(spans)),
             )  # fmt: skip
         answer.answer = _LIST_JOINER.join(f"{text} [{c.n}]" for text, c in zip(shown, claims))
         answer.citations = list(citations.values())

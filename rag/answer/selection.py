@@ -38,8 +38,10 @@ from rag.answer.extraction import (
     VALUE,
     QuestionType,
     enumerations,
+    names_all,
     question_type,
     states_default,
+    term_name,
 )
 from rag.answer.grounding import Context, missing_names, same_word
 from rag.core.errors import ConfigError
@@ -329,25 +331,17 @@ def _default_fit(view: QuestionView, sentence: str) -> dict[str, float]:
     return {"default_stated": float(states_default(sentence))}
 
 
-_BRACKETED_TAIL = re.compile(r"\s*[(\[].*$", re.S)  # "statement_timeout (integer)": the type is no part of the name
 
 
 def _term_fit(view: QuestionView, defined: str) -> dict[str, float]:
     """Whether the question names the defined term the sentence belongs to (`term_named`) or the
     sentence belongs to some other term's definition (`term_other`); neither outside definitions."""
-    name = _BRACKETED_TAIL.sub("", defined) or defined
+    name = term_name(defined)
     name_terms = terms(name)
     if not name_terms:
         return {}
-    named = _names(name_terms, view.terms) or _names(terms(name.replace("_", " ")), view.split_terms)
+    named = names_all(name_terms, view.terms) or names_all(terms(name.replace("_", " ")), view.split_terms)
     return {"term_named": 1.0} if named else {"term_other": 1.0}
-
-
-def _names(name_terms: Sequence[str], question_terms: frozenset[str]) -> bool:
-    """Whether every term of a defined name is in the question (after the words of "shared_buffers"
-    are split, "shared buffers" names it too). An identifier is matched whole: "checkpoints" is a
-    variant of "checkpoint", not of "checkpoint_timeout"."""
-    return all(t in question_terms if "_" in t else same_word(t, question_terms) for t in name_terms)
 
 
 def _weighted(view: QuestionView, present: set[str] | frozenset[str]) -> float:

@@ -105,10 +105,12 @@ class IndexData:
         last = bisect.bisect_left(found, end, key=lambda m: m.start)
         return [m for m in found[first:last] if m.end <= end]
 
-    def defining(self, doc_id: str, offset: int) -> tuple[int, int] | None:
-        """The span of the term whose definition holds `offset` in `doc_id` (rag/ingestion/definitions.py)."""
+    def defining(self, doc_id: str, offset: int) -> tuple[int, int, str] | None:
+        """The span and text of the term whose definition holds `offset` in `doc_id`
+        (rag/ingestion/definitions.py): it may lie in another chunk than `offset`."""
         document = self.documents.get(doc_id)
-        return document.defining(offset) if document is not None else None
+        span = document.defining(offset) if document is not None else None
+        return (*span, document.text[span[0] : span[1]]) if span else None
 
     def chunks_of(self, doc_id: str) -> list[int]:
         return list(self.rows_by_doc.get(doc_id, ()))

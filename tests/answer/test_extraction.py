@@ -138,6 +138,25 @@ def test_a_possessor_answers_no_name_question_unless_the_question_has_one() -> N
     assert "Kremlin's" in possessive
 
 
+def test_the_term_a_description_belongs_to_answers_though_it_lies_before_the_passage() -> None:
+    text = "With a parameter, turns displaying of how long each SQL statement takes on or off."
+    at = 5000  # the passage is the second chunk of the term's description
+    passage = Passage(1, Hit(Chunk("doc", 1, at, at + len(text), text, 20), 1.0, 1), "psql",
+                      (Sentence(at, at + len(text), text, 0.9),))  # fmt: skip
+    question = "Which psql meta-command shows how long each statement takes?"
+
+    def named(term):
+        return [s.text for s in rank_spans(question, [passage], defining=lambda p, s: term)]
+
+    near, far = (at - 400, at - 380, "\\timing [ on | off ]"), (at - 4000, at - 3980, "\\timing [ on | off ]")
+    assert named(near)[0] == "\\timing [ on | off ]"
+    assert "\\timing [ on | off ]" not in named(far)  # too far above to be cited with the passage
+    question = "Which psql meta-command \\timing shows how long each statement takes?"
+    assert "\\timing [ on | off ]" not in named(near)  # named by the question, though not with its synopsis
+    question = "Which parameter sets the order in which schemas are searched?"
+    assert "search_path (string)" in named((at - 400, at - 380, "search_path (string)"))  # "searched" is no name
+
+
 def test_a_question_asking_for_several_also_reads_the_sentences_enumerating_choices() -> None:
     texts = ["Specifies the shutdown mode.", "The server is stopped.", "mode can be smart, fast, or immediate."]
     passage = _passage_of(texts, (0.9, 0.8, 0.1))
