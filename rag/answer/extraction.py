@@ -258,7 +258,7 @@ def _asks_for_several(question: str) -> bool:
     match = _LIST_HINT.search(question)
     if not match:
         return False
-    words = match.group(1).lower().split()
+    words = _AUXILIARY.sub("", match.group(1)).lower().split()  # "kind of missiles" asks for one kind
     objects = [i for i, w in enumerate(words) if i and w in _Q.determiners]
     if objects:
         words = words[: max(0, objects[0] - 1)]  # "parameter logs every": the word before an object is a verb

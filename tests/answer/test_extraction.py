@@ -39,6 +39,8 @@ from rag.core.records import Chunk, Hit
         ("Which compression level does gzip use unless told otherwise?", VALUE),
         ("Where does the daemon write its log by default?", VALUE),
         ("Which variable sets the default printer?", NAME),
+        ("What kind of lock does VACUUM FULL take?", NAME),
+        ("What type of cells line the gut?", NAME),
     ],
 )
 def test_question_types(question: str, kind: str) -> None:
@@ -55,6 +57,11 @@ def test_focus_and_lists() -> None:
     assert not question_type("Which company manufactures the Y-20 airlifter?").wants_list
     assert question_type("Which countries sent the troops?").wants_list
     assert question_type("What are the possible settings of log_statement?").wants_list
+    # the head of "X of Y" is X; a noun group ends at an auxiliary
+    assert question_type("What kind of lock does VACUUM FULL take?").focus == ("lock",)
+    assert not question_type("What kind of missiles is Mitsubishi developing?").wants_list
+    assert question_type("What kinds of missiles is Mitsubishi developing?").wants_list
+    assert not question_type("What did six Y-20s deliver to Serbia?").wants_list
 
 
 def _texts(kind: str, text: str, wants_list: bool = False) -> list[str]:
@@ -112,6 +119,11 @@ def test_a_manual_enumerates_choices_after_its_own_markers_and_in_braces() -> No
 
 def test_what_are_the_plural_asks_for_several() -> None:
     assert question_type("What are the possible settings of log_statement?").wants_list
+    # the head of "X of Y" is X; a noun group ends at an auxiliary
+    assert question_type("What kind of lock does VACUUM FULL take?").focus == ("lock",)
+    assert not question_type("What kind of missiles is Mitsubishi developing?").wants_list
+    assert question_type("What kinds of missiles is Mitsubishi developing?").wants_list
+    assert not question_type("What did six Y-20s deliver to Serbia?").wants_list
     assert not question_type("What is the setting of log_statement?").wants_list
 
 
