@@ -52,7 +52,7 @@ _LITERAL = re.compile(
     r"|\\[A-Za-z]+"  # backslash commands
     r"|\w*[A-Za-z]\w*(?:[_.]\w+)+"  # snake_case, dotted names
     r"|\d+(?:\.\d+)?[A-Za-z]{1,3}\b"  # numbers with a unit glued on
-    r"|[A-Z][A-Z0-9_]+(?:[ -][A-Z][A-Z0-9_]+)*"  # words in capitals, and runs of them
+    r"|(?<!\w/)[A-Z][A-Z0-9_]+(?:[ -][A-Z][A-Z0-9_]+)*(?!/\w)"  # words in capitals, and runs of them; not "TCP/IP"
     r")(?![\w\\])"
 )
 _CLAUSE_BREAK = re.compile(r"\s*(?:[,;:()\u2014]|\s[\u2013-]\s)\s*")

@@ -317,11 +317,18 @@ def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[in
         spans = [(s, e) for s, e in spans if s < e]
         # "US$51 billion": letters glued to a currency sign are part of an amount
         spans = [(s, e) for s, e in spans if not (e < len(text) and unicodedata.category(text[e]) == "Sc")]
+        spans = [(s, e) for s, e in spans if not _slashed(text, s, e)]
     if kind in (QUANTITY, VALUE):
         spans = [_with_unit(text, s, e) for s, e in spans]
     return spans
 
 
+_SLASHED = re.compile(r"\w/\w")
+
+
+def _slashed(text: str, start: int, end: int) -> bool:
+    """Whether the span is one side of a slashed token ("TCP/IP", "I/O"): it names nothing alone."""
+    return bool(_SLASHED.fullmatch(text[max(0, start - 2) : start + 1]) or _SLASHED.fullmatch(text[end - 1 : end + 2]))
 _POSSESSIVE = re.compile(r"\S+['’]s\b")
 _DEMONYM_BEFORE_NOUN = re.compile(rf"[A-Z][a-z]+{words_group(_A.demonym_endings)}\s+[a-z]")
 _DESIGNATION = re.compile(r"(?<![.?!:;]\s)\b[A-Z][\w-]*\s$")

@@ -28,6 +28,9 @@ def test_literal_tokens_of_technical_text_are_candidates() -> None:
     literal = _by_source(candidates("What is the default of work_mem?", [passage], mentions_in), LITERAL)
     assert {"4MB", "work_mem", "--schema-only", "\\timing", "ACCESS EXCLUSIVE", "LOCK TABLE"} <= literal
     assert "The" not in literal and "default" not in literal
+    passage, mentions_in = _passage("Local users connect via TCP/IP with the trust method.")
+    literal = _by_source(candidates("Which method lets anyone connect?", [passage], mentions_in), LITERAL)
+    assert not literal & {"TCP", "IP"}  # one side of a slashed token names nothing alone
 
 
 def test_stored_mentions_become_candidates_with_their_label_and_exact_offsets() -> None:

@@ -142,6 +142,11 @@ def test_letters_glued_to_a_currency_sign_are_no_name_candidate() -> None:
     assert "Japan" in found and "US" not in found
 
 
+def test_one_side_of_a_slashed_token_is_no_name_candidate() -> None:
+    found = _texts(NAME, "Local users connect via TCP/IP to Minsk.")
+    assert "Minsk" in found and "TCP" not in found and "IP" not in found
+
+
 def test_a_possessor_answers_no_name_question_unless_the_question_has_one() -> None:
     passage = _passage_of(["The Kremlin's buildup began with the Union Shield exercise."], (0.9,))
     plain = [s.text for s in rank_spans("What was the name of the exercise?", [passage])]
