@@ -31,6 +31,7 @@ import os
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -390,32 +391,28 @@ def score(records: list[dict], selection: Selection) -> dict[str, float | None]:
 
 def tables(data: dict[str, tuple[str, list[dict]]], keep, c: float = C, second: bool = False):
     """The selection fitted on everything, its in-sample scores, and the leave-one-collection-out scores."""
+    return in_and_out(data, lambda records: fit(records, keep, c, second))
+
+
+def answerer_tables(data: dict[str, tuple[str, list[dict]]], shipped: Selection, c: float = C):
+    """The shipped stages kept, only the answerability model and threshold fitted: on everything
+    (in-sample) and with each collection left out (its stages are in-sample there too)."""
+    return in_and_out(data, lambda records: with_answerer(records, shipped, c))
+
+
+def in_and_out(data: dict[str, tuple[str, list[dict]]], fit_on: Callable[[list[dict]], Selection]):
+    """`fit_on` everything and its in-sample scores; `fit_on` all but each collection folder, scored on it."""
     pooled = [r for _, records in data.values() for r in records]
-    selection = fit(pooled, keep, c, second)
+    selection = fit_on(pooled)
     in_sample = {name: score(records, selection) for name, (_, records) in data.items()}
     by_group = defaultdict(list)
     for name, (group, _) in data.items():
         by_group[group].append(name)
     loco = {}
     for group, names in by_group.items():
-        train = [r for name, (g, records) in data.items() if g != group for r in records]
-        held = fit(train, keep, c, second)
+        held = fit_on([r for name, (g, records) in data.items() if g != group for r in records])
         for name in names:
             loco[name] = score(data[name][1], held)
-    return selection, in_sample, loco
-
-
-def answerer_tables(data: dict[str, tuple[str, list[dict]]], shipped: Selection, c: float = C):
-    """The shipped stages kept, only the answerability model and threshold fitted: on everything
-    (in-sample) and with each collection left out (its stages are in-sample there too)."""
-    pooled = [r for _, records in data.values() for r in records]
-    selection = with_answerer(pooled, shipped, c)
-    in_sample = {name: score(records, selection) for name, (_, records) in data.items()}
-    loco = {}
-    for group in {g for g, _ in data.values()}:
-        train = [r for g, records in data.values() if g != group for r in records]
-        held = with_answerer(train, shipped, c)
-        loco |= {name: score(records, held) for name, (g, records) in data.items() if g == group}
     return selection, in_sample, loco
 
 

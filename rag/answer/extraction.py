@@ -520,6 +520,7 @@ def rank_spans(
     # the noun a quantity counts ("tanks"), not the measure it is asked by ("size", "number")
     counted = focus - _measure_terms() if qtype.kind == QUANTITY else set()
     head = set(qtype.focus[-1:])
+    no_possessor = qtype.kind == NAME and not _POSSESSIVE.search(question.split(None, 1)[-1])  # unless it has one: "which country's troops"
     ranked: list[Span] = []
     for passage, sentence in answer_sentences(qtype, passages, max_sentences):
         text = sentence.text
@@ -535,7 +536,7 @@ def rank_spans(
             novel = {t for t in span_terms if not same_word(t, q_terms)}
             if not novel:
                 continue  # a span the question already names cannot be its answer
-            if qtype.kind == NAME and _POSSESSIVE.fullmatch(text[s:e].strip()) and not _POSSESSIVE.search(question.split(None, 1)[-1]):
+            if no_possessor and _POSSESSIVE.fullmatch(text[s:e].strip()):
                 continue  # "the Kremlin's buildup": a possessor describes the noun after it, it names no answer
             if counted and not counted & span_terms and _near(text, s, e, counted, 40) == 0:
                 continue  # "how many tanks": a number far from "tanks" answers something else

@@ -363,11 +363,11 @@ class Pipeline:
             if key not in contexts:
                 hit = candidate.passage.hit
                 document = self.index.documents[hit.chunk.doc_id]
-                term = document.defining(key[0])
-                defined = document.text[term[0] : term[1]] if term else ""
+                term = self.index.defining(hit.chunk.doc_id, key[0])
+                defined, span = (term[2], term[:2]) if term else ("", None)
                 context = context_of(document.text, (hit.chunk.start, hit.chunk.end), key, document.title, defined)
                 contexts[key] = sentence_evidence(
-                    view, candidate, context, hit.dense or 0.0, (hit.bm25 or 0.0) / best_bm25, defined, term
+                    view, candidate, context, hit.dense or 0.0, (hit.bm25 or 0.0) / best_bm25, defined, span
                 )
             sources = frozenset(c.source for c in group)
             rows.append(features(view, candidate, sources, contexts[key], draft_terms))
