@@ -79,7 +79,7 @@ def _all(name: str) -> bool:
 
 
 def _no_constraints(name: str) -> bool:
-    return not name.startswith(("cover_", "numbers_missing", "names_missing", "term_"))
+    return not name.startswith(("cover_", "numbers_missing", "years_missing", "names_missing", "term_"))
 
 
 def _no_draft(name: str) -> bool:

@@ -86,6 +86,7 @@ class QuestionView:
     numbers: frozenset[str]  # the numbers it writes (a year, a count): they narrow it
     subject: frozenset[str] = frozenset()  # its terms that most documents hold: they narrow nothing
     split_terms: frozenset[str] = frozenset()  # its terms with identifiers split ("shared_buffers": shared, buffers)
+    years: frozenset[str] = frozenset()  # its numbers that are years: a passage about another year is off
 
 
 def question_form(question: str, qtype: QuestionType) -> str:
@@ -121,7 +122,8 @@ def view_question(
     subject = frozenset(t for t in q_terms if share is not None and share(t) >= SUBJECT_SHARE)
     split = frozenset(terms(question.replace("_", " ")))
     return QuestionView(question, question_form(question, qtype), qtype, q_terms,
-                        {t: w / total for t, w in raw.items()}, numbers, subject, split)  # fmt: skip
+                        {t: w / total for t, w in raw.items()}, numbers, subject, split,
+                        _years(numbers))  # fmt: skip
 
 
 def question_numbers(question: str) -> frozenset[str]:
@@ -130,8 +132,12 @@ def question_numbers(question: str) -> frozenset[str]:
 
 
 def question_years(question: str) -> frozenset[str]:
-    """The years a question writes (1800-2099): the numbers retrieval holds it to."""
-    return frozenset(n for n in question_numbers(question) if _YEAR.fullmatch(n))
+    """The years a question writes (1800-2099): the numbers retrieval and selection hold it to."""
+    return _years(question_numbers(question))
+
+
+def _years(numbers: frozenset[str]) -> frozenset[str]:
+    return frozenset(n for n in numbers if _YEAR.fullmatch(n))
 
 
 def rarity_table(bm25) -> Callable[[str], float]:
@@ -205,6 +211,7 @@ def sentence_evidence(view: QuestionView, candidate: Candidate, context: Context
         "cover_sentence": _weighted(view, sentence_terms),
         "cover_context": _weighted(view, near),
         "numbers_missing": float(bool(view.numbers - _numbers(near))),
+        "years_missing": float(bool(view.years - _numbers(near))),
         "names_missing": float(bool(missing_names(view.text, context, view.subject))),
         **_term_fit(view, defined),
         **_default_fit(view, text),
@@ -289,10 +296,11 @@ TYPED_FORMS = (DATE, QUANTITY)
 
 
 def admissible(row: Mapping[str, float], form: str) -> bool:
-    """The two rules applied before any weighing, both measured left-one-collection-out
-    (docs/evaluation.md): a candidate whose context lacks a name the question mentions answers
-    another question; a "when" or "how many" question is answered by a date or a quantity only."""
-    if row.get("names_missing"):
+    """The rules applied before any weighing (docs/evaluation.md): a candidate whose context lacks
+    a name or a year the question mentions answers another question ("Who won in 2021?" is not
+    answered from a passage about 2022); a "when" or "how many" question is answered by a date or
+    a quantity only."""
+    if row.get("names_missing") or row.get("years_missing"):
         return False
     return not (form in TYPED_FORMS and not row.get("is_typed"))
 
@@ -365,9 +373,9 @@ def _adjacency(words, start: int, end: int, wanted: frozenset[str]) -> float:
 def feature_names() -> tuple[str, ...]:
     """Every feature the selector may weigh, in a fixed order."""
     base = ("bias", "relevance", "sentence_first", "sentence_rank", "passage_rank", "dense", "bm25_share",
-            "cover_sentence", "cover_context", "numbers_missing", "names_missing", "term_named", "term_other",
-            "novelty", "nothing_new", "cover_span", "log_words", "sentence_share", "position", "adjacent", "focus",
-            "typed_score", "draft", "n_sources", "typed_best", *(f"{n}_gap" for n in _RELATIVE))  # fmt: skip
+            "cover_sentence", "cover_context", "numbers_missing", "years_missing", "names_missing", "term_named",
+            "term_other", "novelty", "nothing_new", "cover_span", "log_words", "sentence_share", "position",
+            "adjacent", "focus", "typed_score", "draft", "n_sources", "typed_best", *(f"{n}_gap" for n in _RELATIVE))  # fmt: skip
     groups = tuple(f"is_{g}" for g in GROUPS)
     forms = tuple(f"form_{f}" for f in FORMS)
     crosses = tuple(f"{f}*{g}" for f in FORMS for g in GROUPS)

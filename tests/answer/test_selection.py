@@ -78,6 +78,8 @@ def test_a_sentence_about_another_year_does_not_cover_the_question() -> None:
         evidence = sentence_evidence(view, cand, context_of(text, (0, len(text)), (0, len(text))), 0.6, 1.0)
         rows[year] = features(view, cand, frozenset({"PERSON"}), evidence, frozenset())
     assert rows["2021"]["numbers_missing"] == 0 and rows["2022"]["numbers_missing"] == 1
+    assert rows["2021"]["years_missing"] == 0 and rows["2022"]["years_missing"] == 1
+    assert admissible(rows["2021"], view.form) and not admissible(rows["2022"], view.form)
     assert rows["2021"]["cover_sentence"] > rows["2022"]["cover_sentence"]
     assert set(rows["2021"]) <= set(feature_names())
     assert rows["2021"]["person*person"] == 1 and rows["2021"]["novelty"] == 1

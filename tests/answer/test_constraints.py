@@ -1,0 +1,56 @@
+"""A question's year narrows it, end to end: short web snippets about the same contest in
+different years, as a search engine returns them, through the real index and answer model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import settings_for
+
+pytestmark = pytest.mark.slow
+
+SNIPPETS = {
+    "wimbledon-2022.txt": "Rybakina wins at Wimbledon\n"
+    "Elena Rybakina won the women's singles title at Wimbledon in 2022, beating Ons Jabeur in the final. "
+    "She became the first player representing Kazakhstan to win a Grand Slam title.\n",
+    "wimbledon-2021.txt": "Barty takes the Wimbledon crown\n"
+    "Ashleigh Barty won the women's singles title at Wimbledon in 2021, defeating Karolina Pliskova in three "
+    "sets on Centre Court.\n",
+    "us-open-2021.txt": "Raducanu's US Open run\n"
+    "Emma Raducanu won the US Open women's singles title in 2021 as a qualifier, without dropping a set.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def snippets_index(tmp_path_factory, embedder) -> tuple[Path, Path]:
+    from rag.ingestion.indexer import ingest
+
+    root = tmp_path_factory.mktemp("snippets")
+    collection, index_dir = root / "collection", root / "index"
+    collection.mkdir()
+    for name, text in SNIPPETS.items():
+        (collection / name).write_text(text, encoding="utf-8")
+    ingest(settings_for(index_dir, collection), collection, embedder=embedder)
+    return collection, index_dir
+
+
+@pytest.fixture(scope="module")
+def pipeline(snippets_index, embedder):
+    from rag.answer.pipeline import Pipeline
+
+    collection, index_dir = snippets_index
+    return Pipeline(settings_for(index_dir, collection), embedder=embedder)
+
+
+def test_the_snippet_about_the_year_asked_answers(pipeline) -> None:
+    answer = pipeline.ask("Who won the women's singles at Wimbledon in 2021?")
+    assert not answer.abstained, answer.answer
+    assert "Barty" in answer.answer and "Rybakina" not in answer.answer
+    assert {c.doc_id for c in answer.citations} == {"wimbledon-2021"}
+
+
+def test_snippets_about_other_years_do_not_answer(pipeline) -> None:
+    answer = pipeline.ask("Who won the women's singles at Wimbledon in 2019?")
+    assert answer.abstained, answer.answer
+    assert answer.citations == []
