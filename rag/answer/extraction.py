@@ -97,6 +97,9 @@ _WHICH = re.compile(rf"\b{words_group(_Q.which_words)}\s+{_OTHER}((?:[\w-]+\s*){
 _AUXILIARY = re.compile(rf"\b{words_group(_Q.group_ends)}\b.*", re.I | re.S)
 _PLACE_Q = re.compile(rf"\s*{words_group(_Q.place_openers)}\b", re.I)
 _PERSON_Q = re.compile(rf"\s*{words_group(_Q.person_openers)}\b", re.I)
+_CHOICE_Q = re.compile(
+    rf"^\s*{words_group(_Q.yes_no_openers)}\s+(.+?)\s+{words_group(_Q.choice_joiners)}\s+([^?,;:]+)", re.I
+) if _Q.choice_joiners else None  # fmt: skip
 
 
 # "tactics such as A, B, and C", "Valid values are none (off), ddl, and all": the enumeration after
@@ -183,6 +186,39 @@ def expansions(sentence: str, abbreviation: str) -> list[tuple[int, int]]:
 def states_default(sentence: str) -> bool:
     """Whether a sentence says what holds when nothing is chosen ("The default is 5432")."""
     return bool(_DEFAULT_STATED.search(sentence))
+
+
+def alternatives(question: str) -> tuple[str, str] | None:
+    """The two alternatives a yes/no question joins, or None: "single", "double-stranded" in "Is
+    rotavirus single or double-stranded?". The second runs from the joiner to the first function
+    word after a content word ("5433 when unset"), the first is as many words before the joiner."""
+    match = _CHOICE_Q.match(question) if _CHOICE_Q else None
+    if not match:
+        return None
+    stop = stop_words()
+    right: list[str] = []
+    for word in match.group(2).split():
+        if word.lower() in stop:
+            if right:
+                break
+            continue  # "a bacterium": the article is no part of the alternative
+        right.append(word)
+    left = [w for w in match.group(1).split() if w.lower() not in stop][-len(right) :] if right else []
+    if not right or len(left) < len(right):
+        return None
+    return " ".join(left), " ".join(right)
+
+
+def chosen_alternative(pair: tuple[str, ...], sentence: str) -> tuple[int, int] | None:
+    """Where the settling sentence writes the one of a question's `alternatives` it holds (offsets
+    in the sentence); None when it holds both or neither."""
+    found = []
+    for alternative in pair:
+        pattern = r"\s+".join(re.escape(word) for word in alternative.split())
+        match = re.search(rf"(?<![\w-]){pattern}(?![\w-])", sentence, re.I)  # "single" is not in "single-stranded"
+        if match:
+            found.append(match.span())
+    return found[0] if len(found) == 1 else None
 
 
 def question_type(question: str) -> QuestionType:

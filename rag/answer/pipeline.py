@@ -23,6 +23,7 @@ import numpy as np
 from rag.answer.about_collection import answer_about, recognise
 from rag.answer.candidates import CLAUSE, SENTENCE, Candidate, candidates, without_echo
 from rag.answer.evidence import Passage, ranked_sentences, rerank, select_passages, terms
+from rag.answer.extraction import chosen_alternative
 from rag.answer.generation.base import AnswerModel, GenerationSettings
 from rag.answer.generation.factory import answer_model_key, load_answer_model
 from rag.answer.grounding import context_of
@@ -408,10 +409,7 @@ class Pipeline:
         claims = [_claim(c.text.rstrip(" .;,"), c) for c in chosen]
         shown = [" ".join(c.text.split()) for c in claims]  # a soft wrap inside a span reads as a space
         if deliberation.view.form == YES_NO:
-            verdict = self._verdict(deliberation, settings)
-            if verdict is not None:  # "Yes — <the sentence that settles it>"
-                shown = [f"{verdict} — {claims[0].text}"]
-                claims = [dataclasses.replace(claims[0], text=verdict)]
+            shown, claims = self._settled(deliberation, chosen[0], shown, claims, settings)
         citations: dict[int, Citation] = {}
         for candidate in chosen:
             passage, support = candidate.passage, candidate.sentence
@@ -430,6 +428,28 @@ class Pipeline:
         answer.citations = list(citations.values())
         answer.claims = claims
         answer.abstained = False
+
+    def _settled(
+        self, deliberation: Deliberation, settling: Candidate, shown: list[str], claims: list[Claim],
+        settings: Settings,
+    ) -> tuple[list[str], list[Claim]]:  # fmt: skip
+        """A yes/no question's answer: of the two alternatives it may join, the one the settling
+        sentence holds ("double-stranded — <the sentence>", the claim where the sentence writes it);
+        else the verdict ("Yes — <the sentence>"); the sentence alone when neither can be told."""
+        sentence, offered = settling.sentence, deliberation.view.alternatives
+        if offered:
+            span = chosen_alternative(offered, sentence.text)
+            if span is None:
+                return shown, claims
+            text = sentence.text[span[0] : span[1]]
+            start, end = sentence.start + span[0], sentence.start + span[1]
+            inside = settling.start <= start and end <= settling.end
+            quote = shown[0] if inside else " ".join(sentence.text.split()).rstrip(" .;,")  # where it is written
+            return [f"{text} — {quote}"], [dataclasses.replace(claims[0], text=text, start=start, end=end)]
+        verdict = self._verdict(deliberation, settings)
+        if verdict is None:
+            return shown, claims
+        return [f"{verdict} — {shown[0]}"], [dataclasses.replace(claims[0], text=verdict)]
 
     def _verdict(self, deliberation: Deliberation, settings: Settings) -> str | None:
         """"Yes" or "No": whichever the passages make likelier than the question alone does.

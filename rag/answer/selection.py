@@ -37,6 +37,7 @@ from rag.answer.extraction import (
     QUANTITY,
     VALUE,
     QuestionType,
+    alternatives,
     enumerations,
     names_all,
     question_type,
@@ -87,6 +88,7 @@ class QuestionView:
     subject: frozenset[str] = frozenset()  # its terms that most documents hold: they narrow nothing
     split_terms: frozenset[str] = frozenset()  # its terms with identifiers split ("shared_buffers": shared, buffers)
     years: frozenset[str] = frozenset()  # its numbers that are years: a passage about another year is off
+    alternatives: tuple[str, ...] = ()  # "Jabeur or Pliskova": one of them is not in the answer's context
 
 
 def question_form(question: str, qtype: QuestionType) -> str:
@@ -123,7 +125,7 @@ def view_question(
     split = frozenset(terms(question.replace("_", " ")))
     return QuestionView(question, question_form(question, qtype), qtype, q_terms,
                         {t: w / total for t, w in raw.items()}, numbers, subject, split,
-                        _years(numbers))  # fmt: skip
+                        _years(numbers), alternatives(question) or ())  # fmt: skip
 
 
 def question_numbers(question: str) -> frozenset[str]:
@@ -201,6 +203,7 @@ def sentence_evidence(view: QuestionView, candidate: Candidate, context: Context
     words = tuple((m.start(), m.end(), frozenset(terms(m.group(0)))) for m in _WORD.finditer(text))
     sentence_terms = frozenset(t for _, _, ts in words for t in ts)
     near = context.near | sentence_terms
+    missing = [name for name in missing_names(view.text, context, view.subject) if not _offered(view, name)]
     shared = {
         "relevance": candidate.sentence.relevance,
         "sentence_first": float(candidate.sentence_rank == 0),
@@ -212,7 +215,7 @@ def sentence_evidence(view: QuestionView, candidate: Candidate, context: Context
         "cover_context": _weighted(view, near),
         "numbers_missing": float(bool(view.numbers - _numbers(near))),
         "years_missing": float(bool(view.years - _numbers(near))),
-        "names_missing": float(bool(missing_names(view.text, context, view.subject))),
+        "names_missing": float(bool(missing)),
         **_term_fit(view, defined),
         **_default_fit(view, text),
     }
@@ -265,6 +268,11 @@ def features(
         out[f"{view.form}*{group}"] = 1.0
     out[f"form_{view.form}"] = 1.0
     return out
+
+
+def _offered(view: QuestionView, name: str) -> bool:
+    """Whether a name is one of the alternatives the question offers: it need not be in the context."""
+    return any(name in alternative or alternative in name for alternative in view.alternatives)
 
 
 def _about_asked(view: QuestionView, evidence: Evidence) -> bool:

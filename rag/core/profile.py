@@ -125,6 +125,7 @@ class QuestionWords:
     explain_openers: Words = ()
     describe_openers: Words = ()
     yes_no_openers: Words = ()
+    choice_joiners: Words = ()
     abbreviation_openers: Words = ()
     abbreviation_closers: Words = ()
     value_openers: Words = ()

@@ -1,5 +1,6 @@
-"""A question's year narrows it, end to end: short web snippets about the same contest in
-different years, as a search engine returns them, through the real index and answer model."""
+"""What a question narrows itself to, end to end: a year, or one of two alternatives it offers.
+Short web snippets about the same contest in different years, as a search engine returns them,
+through the real index and answer model."""
 
 from __future__ import annotations
 
@@ -54,3 +55,17 @@ def test_snippets_about_other_years_do_not_answer(pipeline) -> None:
     answer = pipeline.ask("Who won the women's singles at Wimbledon in 2019?")
     assert answer.abstained, answer.answer
     assert answer.citations == []
+
+
+def test_a_question_offering_two_alternatives_is_answered_by_the_one_the_snippet_holds(pipeline) -> None:
+    answer = pipeline.ask("Did Barty beat Pliskova in two sets or three sets?")
+    assert answer.answer.startswith("three sets — "), answer.answer
+    (claim,) = answer.claims
+    assert claim.text == "three sets" and claim.doc_id == "wimbledon-2021"
+    assert SNIPPETS["wimbledon-2021.txt"][claim.start : claim.end] == "three sets"
+
+
+def test_the_alternative_missing_from_the_snippet_does_not_rule_it_out(pipeline) -> None:
+    answer = pipeline.ask("Did Rybakina beat Jabeur or Pliskova in the 2022 final?")
+    assert answer.answer.startswith("Jabeur — "), answer.answer
+    assert "Ons Jabeur in the final" in answer.answer

@@ -11,7 +11,9 @@ from rag.answer.extraction import (
     VALUE,
     _candidates,
     _has_unit,
+    alternatives,
     answer_sentences,
+    chosen_alternative,
     enumerations,
     expansions,
     question_type,
@@ -66,6 +68,31 @@ def test_focus_and_lists() -> None:
 
 def _texts(kind: str, text: str, wants_list: bool = False) -> list[str]:
     return [text[s:e] for s, e in _candidates(kind, text, wants_list)]
+
+
+@pytest.mark.parametrize(
+    ("question", "pair"),
+    [
+        ("Is rotavirus single or double-stranded?", ("single", "double-stranded")),
+        ("Is it a virus or a bacterium?", ("virus", "bacterium")),
+        ("Is the default port 5432 or 5433 when unset?", ("5432", "5433")),
+        ("Does pg_dump write plain text or binary format by default?", ("plain text", "binary format")),
+        ("Did Li Shangfu meet Putin?", None),  # a plain yes/no question
+        ("Is the setting enabled or not?", None),  # "or not" offers nothing to choose
+        ("Which port or socket does it use?", None),  # not a yes/no question
+    ],
+)
+def test_the_alternatives_a_yes_no_question_offers(question: str, pair) -> None:
+    assert alternatives(question) == pair
+
+
+def test_the_chosen_alternative_is_the_one_the_sentence_holds_alone() -> None:
+    pair = ("single", "double-stranded")
+    sentence = "They have a double-stranded RNA genome, unlike single-stranded viruses."
+    start, end = chosen_alternative(pair, sentence)
+    assert sentence[start:end] == "double-stranded"  # "single" inside "single-stranded" is no match
+    assert chosen_alternative(pair, "Its genome is single or double-stranded.") is None
+    assert chosen_alternative(pair, "Its genome is made of RNA.") is None
 
 
 def test_date_candidates() -> None:
