@@ -64,6 +64,9 @@ def test_focus_and_lists() -> None:
     assert not question_type("What kind of missiles is Mitsubishi developing?").wants_list
     assert question_type("What kinds of missiles is Mitsubishi developing?").wants_list
     assert not question_type("What did six Y-20s deliver to Serbia?").wants_list
+    # singulars ending in -us, -is and adjectives in -ous are no plurals
+    assert not question_type("What influenza virus was identified in China in 2013?").wants_list
+    assert not question_type("Which analysis was used for the serious cases?").wants_list
 
 
 def _texts(kind: str, text: str, wants_list: bool = False) -> list[str]:
@@ -151,6 +154,9 @@ def test_what_are_the_plural_asks_for_several() -> None:
     assert not question_type("What kind of missiles is Mitsubishi developing?").wants_list
     assert question_type("What kinds of missiles is Mitsubishi developing?").wants_list
     assert not question_type("What did six Y-20s deliver to Serbia?").wants_list
+    # singulars ending in -us, -is and adjectives in -ous are no plurals
+    assert not question_type("What influenza virus was identified in China in 2013?").wants_list
+    assert not question_type("Which analysis was used for the serious cases?").wants_list
     assert not question_type("What is the setting of log_statement?").wants_list
 
 
