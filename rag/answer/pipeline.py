@@ -27,6 +27,7 @@ from rag.answer.extraction import chosen_alternative
 from rag.answer.generation.base import AnswerModel, GenerationSettings
 from rag.answer.generation.factory import answer_model_key, load_answer_model
 from rag.answer.grounding import context_of
+from rag.answer.ordering import OrderQuestion, date_key, earlier, order_question
 from rag.answer.prompting import format_passages, load_fragment, load_template
 from rag.answer.retrieval import RetrievalSettings, Retriever, promote_constrained
 from rag.answer.selection import (
@@ -200,6 +201,9 @@ class Pipeline:
         if about is not None:
             about.timings = timings
             return _finish(about, timings)
+        ordered = order_question(question)
+        if ordered is not None:
+            return _finish(self._in_order(question, ordered, settings, timings), timings)
         deliberation = self.deliberate(question, settings, on_token, timings)
         answer = Answer(
             question=deliberation.question, answer=ABSTAIN, abstained=True,
@@ -211,6 +215,45 @@ class Pipeline:
                 threshold = self.selection_for(settings).threshold
             self._settle(answer, deliberation, threshold, settings)
         return _finish(answer, timings)
+
+    def _in_order(self, question: str, ordered: OrderQuestion, settings: Settings,
+                  timings: dict[str, float]) -> Answer:  # fmt: skip
+        """Which of two alternatives came first (or last): each one's date as "when was <it>?" finds
+        it, compared (rag/answer/ordering.py); both dates cited. The documents do not say unless
+        both are found, above the threshold, and tell the order."""
+        question = self.check_question(question)
+        threshold = settings.abstain_threshold
+        threshold = self.selection_for(settings).threshold if threshold is None else threshold
+        found, hits, confidence = [], [], []
+        for alternative in ordered.alternatives:
+            asked: dict[str, float] = {}
+            deliberation = self.deliberate(_WHEN.format(alternative), settings, timings=asked)
+            for stage, ms in asked.items():
+                timings[stage] = round(timings.get(stage, 0.0) + ms, 2)
+            hits += [h for h in deliberation.hits if h.chunk not in {k.chunk for k in hits}]
+            best = deliberation.considered[0].candidate if deliberation.considered else None
+            document = self.index.documents[best.passage.hit.chunk.doc_id] if best else None
+            year = int(document.date[:4]) if document and document.date else None
+            key = date_key(best.text, year) if best and deliberation.confidence >= threshold else None
+            found.append((alternative, best, key))
+            confidence.append(deliberation.confidence)
+        answer = Answer(question=question, answer=ABSTAIN, abstained=True, retrieved=hits,
+                        scope=self.scope(settings.documents), confidence=min(confidence))  # fmt: skip
+        if any(key is None for _, _, key in found):
+            return answer
+        chosen = [c for _, c, _ in found]
+        first = earlier(found[0][2], found[1][2], len({c.passage.hit.chunk.doc_id for c in chosen}) == 1)
+        if first is None:
+            return answer
+        winner = found[0][0] if first == ordered.earliest else found[1][0]
+        places = list(dict.fromkeys((c.passage.hit.chunk.doc_id, c.passage.hit.chunk.start) for c in chosen))
+        numbers = [places.index((c.passage.hit.chunk.doc_id, c.passage.hit.chunk.start)) + 1 for c in chosen]
+        answer.claims = [_claim(c.text, dataclasses.replace(c, passage=dataclasses.replace(c.passage, n=n)))
+                         for c, n in zip(chosen, numbers)]  # fmt: skip
+        dated = _LIST_JOINER.join(f"{alt}: {c.text} [{c.n}]" for (alt, _, _), c in zip(found, answer.claims))
+        answer.answer, answer.abstained = f"{winner} — {dated}", False
+        answer.citations = self._citations(chosen, numbers)
+        return answer
 
     def about_collection(self, question: str, settings: Settings, timings: dict[str, float]) -> Answer | None:
         """A question about the collection itself ("which documents mention X?"), answered from the
@@ -410,24 +453,29 @@ class Pipeline:
         shown = [" ".join(c.text.split()) for c in claims]  # a soft wrap inside a span reads as a space
         if deliberation.view.form == YES_NO:
             shown, claims = self._settled(deliberation, chosen[0], shown, claims, settings)
+        answer.answer = _LIST_JOINER.join(f"{text} [{c.n}]" for text, c in zip(shown, claims))
+        answer.citations = self._citations(chosen, [c.passage.n for c in chosen])
+        answer.claims = claims
+        answer.abstained = False
+
+    def _citations(self, chosen: list[Candidate], numbers: list[int]) -> list[Citation]:
+        """The passages of the chosen candidates, the i-th cited as [numbers[i]], each with the
+        sentences that support what is taken from it."""
         citations: dict[int, Citation] = {}
-        for candidate in chosen:
+        for candidate, n in zip(chosen, numbers):
             passage, support = candidate.passage, candidate.sentence
             chunk = passage.hit.chunk
-            cited = citations.get(passage.n)
+            cited = citations.get(n)
             spans = (cited.support if cited else ()) + ((support.start, support.end),)
             if not support.start <= candidate.start < support.end:  # a defined term above its sentence
                 spans += ((candidate.start, candidate.end),)
             start = min(chunk.start, candidate.start, cited.start if cited else chunk.start)  # ... or passage
             text = chunk.text if start == chunk.start else self.index.documents[chunk.doc_id].text[start : chunk.end]
-            citations[passage.n] = Citation(
-                n=passage.n, doc_id=chunk.doc_id, title=passage.title, start=start, end=chunk.end,
+            citations[n] = Citation(
+                n=n, doc_id=chunk.doc_id, title=passage.title, start=start, end=chunk.end,
                 text=text, support=tuple(dict.fromkeys(spans)),
             )  # fmt: skip
-        answer.answer = _LIST_JOINER.join(f"{text} [{c.n}]" for text, c in zip(shown, claims))
-        answer.citations = list(citations.values())
-        answer.claims = claims
-        answer.abstained = False
+        return list(citations.values())
 
     def _settled(
         self, deliberation: Deliberation, settling: Candidate, shown: list[str], claims: list[Claim],
@@ -476,6 +524,7 @@ class Pipeline:
 
 
 _LIST_JOINER = "; "
+_WHEN = "When was {}?"  # how an alternative's date is asked for (ordering questions)
 MAX_ITEMS = 4
 
 

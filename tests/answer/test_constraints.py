@@ -1,4 +1,5 @@
-"""What a question narrows itself to, end to end: a year, or one of two alternatives it offers.
+"""What a question narrows itself to, end to end: a year, one of two alternatives it offers, or
+which of two came first.
 Short web snippets about the same contest in different years, as a search engine returns them,
 through the real index and answer model."""
 
@@ -69,3 +70,20 @@ def test_the_alternative_missing_from_the_snippet_does_not_rule_it_out(pipeline)
     answer = pipeline.ask("Did Rybakina beat Jabeur or Pliskova in the 2022 final?")
     assert answer.answer.startswith("Jabeur — "), answer.answer
     assert "Ons Jabeur in the final" in answer.answer
+
+
+def test_which_came_first_is_told_by_each_ones_date_both_cited(pipeline) -> None:
+    answer = pipeline.ask("Which came first, Rybakina's Wimbledon title or Barty's Wimbledon title?")
+    assert answer.answer.startswith("Barty's Wimbledon title — "), answer.answer
+    assert [(c.text, c.doc_id) for c in answer.claims] == [("2022", "wimbledon-2022"), ("2021", "wimbledon-2021")]
+    assert {c.doc_id for c in answer.citations} == {"wimbledon-2021", "wimbledon-2022"}
+    for claim in answer.claims:
+        assert SNIPPETS[f"{claim.doc_id}.txt"][claim.start : claim.end] == claim.text
+        assert f"{claim.text} [{claim.n}]" in answer.answer
+    last = pipeline.ask("Which came last: Raducanu's US Open title or Rybakina's Wimbledon title?")
+    assert last.answer.startswith("Rybakina's Wimbledon title — "), last.answer
+
+
+def test_which_came_first_without_both_dates_is_not_answered(pipeline) -> None:
+    answer = pipeline.ask("Which came first, Barty's Wimbledon win or the French Open final?")
+    assert answer.abstained and answer.citations == [] and answer.claims == []
