@@ -203,7 +203,9 @@ class Pipeline:
             return _finish(about, timings)
         ordered = order_question(question)
         if ordered is not None:
-            return _finish(self._in_order(question, ordered, settings, timings), timings)
+            answer = self._in_order(question, ordered, settings, timings)
+            answer.timings = timings
+            return _finish(answer, timings)
         deliberation = self.deliberate(question, settings, on_token, timings)
         answer = Answer(
             question=deliberation.question, answer=ABSTAIN, abstained=True,
@@ -222,38 +224,41 @@ class Pipeline:
         it, compared (rag/answer/ordering.py); both dates cited. The documents do not say unless
         both are found, above the threshold, and tell the order."""
         question = self.check_question(question)
-        threshold = settings.abstain_threshold
-        threshold = self.selection_for(settings).threshold if threshold is None else threshold
-        found, hits, confidence = [], [], []
-        for alternative in ordered.alternatives:
-            asked: dict[str, float] = {}
-            deliberation = self.deliberate(_WHEN.format(alternative), settings, timings=asked)
-            for stage, ms in asked.items():
-                timings[stage] = round(timings.get(stage, 0.0) + ms, 2)
-            hits += [h for h in deliberation.hits if h.chunk not in {k.chunk for k in hits}]
-            best = deliberation.considered[0].candidate if deliberation.considered else None
-            document = self.index.documents[best.passage.hit.chunk.doc_id] if best else None
-            year = int(document.date[:4]) if document and document.date else None
-            key = date_key(best.text, year) if best and deliberation.confidence >= threshold else None
-            found.append((alternative, best, key))
-            confidence.append(deliberation.confidence)
+        dated = [self._dated(alternative, settings, timings) for alternative in ordered.alternatives]
+        merged = {h.chunk: h for d in dated for h in d.hits}  # the first alternative's hits, then the other's
+        hits = [dataclasses.replace(h, rank=i) for i, h in enumerate(merged.values(), start=1)]
         answer = Answer(question=question, answer=ABSTAIN, abstained=True, retrieved=hits,
-                        scope=self.scope(settings.documents), confidence=min(confidence))  # fmt: skip
-        if any(key is None for _, _, key in found):
+                        scope=self.scope(settings.documents), confidence=min(d.confidence for d in dated))  # fmt: skip
+        if any(d.key is None for d in dated):
             return answer
-        chosen = [c for _, c, _ in found]
-        first = earlier(found[0][2], found[1][2], len({c.passage.hit.chunk.doc_id for c in chosen}) == 1)
+        chosen = [d.candidate for d in dated]
+        first = earlier(dated[0].key, dated[1].key, len({c.passage.hit.chunk.doc_id for c in chosen}) == 1)
         if first is None:
             return answer
-        winner = found[0][0] if first == ordered.earliest else found[1][0]
         places = list(dict.fromkeys((c.passage.hit.chunk.doc_id, c.passage.hit.chunk.start) for c in chosen))
         numbers = [places.index((c.passage.hit.chunk.doc_id, c.passage.hit.chunk.start)) + 1 for c in chosen]
-        answer.claims = [_claim(c.text, dataclasses.replace(c, passage=dataclasses.replace(c.passage, n=n)))
-                         for c, n in zip(chosen, numbers)]  # fmt: skip
-        dated = _LIST_JOINER.join(f"{alt}: {c.text} [{c.n}]" for (alt, _, _), c in zip(found, answer.claims))
-        answer.answer, answer.abstained = f"{winner} — {dated}", False
+        answer.claims = [Claim(c.text, n, c.passage.hit.chunk.doc_id, c.start, c.end) for c, n in zip(chosen, numbers)]
+        winner = ordered.alternatives[0 if first == ordered.earliest else 1]
+        both = _LIST_JOINER.join(f"{alt}: {c.text} [{c.n}]" for alt, c in zip(ordered.alternatives, answer.claims))
+        answer.answer, answer.abstained = f"{winner} — {both}", False
         answer.citations = self._citations(chosen, numbers)
         return answer
+
+    def _dated(self, alternative: str, settings: Settings, timings: dict[str, float]) -> _Dated:
+        """When an alternative of an ordering question happened, as the answer path finds it; its
+        stages' times are added to `timings`."""
+        asked: dict[str, float] = {}
+        deliberation = self.deliberate(_WHEN.format(alternative), settings, timings=asked)
+        for stage, ms in asked.items():
+            timings[stage] = round(timings.get(stage, 0.0) + ms, 2)
+        threshold = settings.abstain_threshold
+        threshold = self.selection_for(settings).threshold if threshold is None else threshold
+        best = deliberation.considered[0].candidate if deliberation.considered else None
+        if best is None or deliberation.confidence < threshold:
+            return _Dated(deliberation.hits, None, None, deliberation.confidence)
+        document = self.index.documents[best.passage.hit.chunk.doc_id]
+        year = int(document.date[:4]) if document.date else None
+        return _Dated(deliberation.hits, best, date_key(best.text, year), deliberation.confidence)
 
     def about_collection(self, question: str, settings: Settings, timings: dict[str, float]) -> Answer | None:
         """A question about the collection itself ("which documents mention X?"), answered from the
@@ -547,6 +552,16 @@ def _more_items(considered: tuple[Considered, ...], threshold: float) -> list[Ca
 
 def _claim(text: str, candidate: Candidate) -> Claim:
     return Claim(text, candidate.passage.n, candidate.passage.hit.chunk.doc_id, candidate.start, candidate.end)
+
+
+@dataclass(frozen=True)
+class _Dated:
+    """One alternative of an ordering question: the hits read, the date found and its key, if any."""
+
+    hits: list[Hit]
+    candidate: Candidate | None
+    key: tuple[int, int, int] | None
+    confidence: float
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,8 @@ def test_which_came_first_is_told_by_each_ones_date_both_cited(pipeline) -> None
     for claim in answer.claims:
         assert SNIPPETS[f"{claim.doc_id}.txt"][claim.start : claim.end] == claim.text
         assert f"{claim.text} [{claim.n}]" in answer.answer
+    assert {"retrieve", "select", "total"} <= set(answer.timings)
+    assert [h.rank for h in answer.retrieved] == list(range(1, len(answer.retrieved) + 1))
     last = pipeline.ask("Which came last: Raducanu's US Open title or Rybakina's Wimbledon title?")
     assert last.answer.startswith("Rybakina's Wimbledon title — "), last.answer
 
