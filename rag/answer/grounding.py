@@ -14,6 +14,9 @@ the whole name, its words in a row, appears somewhere in the same article
 (Li Shangfu may be "Li" near the answer, but must be "Li Shangfu" somewhere;
 "North Korea" is not found in "north-central China ... South Korea").
 
+A lower-case possessor narrows what follows it as a name does: "the men's
+singles" is not answered from a page about the women's singles.
+
 A technical identifier (work_mem, postgresql.conf, --filter, \\bind) is a name
 too, but one with a single spelling: it counts as present only written out,
 near the supporting sentence. A manual that never mentions the setting a
@@ -39,6 +42,10 @@ _CAPITALISED = re.compile(r"\b[A-Z][\w'’]*")
 _IDENTIFIER = re.compile(
     r"(?<![\w\\.-])(?:\w*[A-Za-z]\w*_\w+(?:\.\w+)*|[a-z]\w*(?:\.[a-z]\w+)+|-{1,2}[A-Za-z][\w-]*|\\[A-Za-z]+)(?![\w\\])"
 )
+
+
+# A lower-case possessor: "the men's singles", "the players' union" (not "Russia's": a name).
+_POSSESSOR = re.compile(r"(?<![\w'’-])([a-z][a-z-]*)(?:['’]s|s['’])(?=[\s,;:?])")
 
 
 @dataclass(frozen=True)
@@ -147,9 +154,10 @@ def _phrase_in(name: Name, context: Context) -> bool:
 
 
 def missing_names(question: str, context: Context, subject: frozenset[str] = frozenset()) -> list[str]:
-    """The question's names that the answer's context does not mention. A one-word name in `subject`
-    (held by most documents: "PostgreSQL" in its manual) narrows nothing and is skipped; a longer
-    one ("United States") is specific even when each of its words is common."""
+    """The question's names, identifiers and lower-case possessors that the answer's context does
+    not mention. A one-word name in `subject` (held by most documents: "PostgreSQL" in its manual)
+    narrows nothing and is skipped; a longer one ("United States") is specific even when each of
+    its words is common."""
     missing = []
     for name in question_names(question):
         if len(name.parts) == 1 and name.parts[0] in subject:
@@ -161,7 +169,15 @@ def missing_names(question: str, context: Context, subject: frozenset[str] = fro
     for identifier in question_identifiers(question):
         if not set(terms(identifier)) <= subject and not _written(identifier, context.near_text):
             missing.append(identifier)
+    for possessor in question_possessors(question):
+        if not set(terms(possessor)) <= subject | context.near:
+            missing.append(possessor)
     return missing
+
+
+def question_possessors(question: str) -> list[str]:
+    """The lower-case possessors a question writes: "men" in "the men's singles"."""
+    return [m.group(1) for m in _POSSESSOR.finditer(question)]
 
 
 def question_identifiers(question: str) -> list[str]:

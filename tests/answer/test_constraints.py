@@ -58,6 +58,11 @@ def test_snippets_about_other_years_do_not_answer(pipeline) -> None:
     assert answer.citations == []
 
 
+def test_a_qualifier_the_snippets_never_write_is_not_answered_from_them(pipeline) -> None:
+    answer = pipeline.ask("Who won the men's singles at Wimbledon in 2021?")  # only the women's are here
+    assert answer.abstained, answer.answer
+
+
 def test_a_question_offering_two_alternatives_is_answered_by_the_one_the_snippet_holds(pipeline) -> None:
     answer = pipeline.ask("Did Barty beat Pliskova in two sets or three sets?")
     assert answer.answer.startswith("three sets — "), answer.answer

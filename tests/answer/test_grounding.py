@@ -1,6 +1,12 @@
 """The grounding check: an answer's context must mention what the question names (no models)."""
 
-from rag.answer.grounding import context_of, missing_names, question_identifiers, question_names
+from rag.answer.grounding import (
+    context_of,
+    missing_names,
+    question_identifiers,
+    question_names,
+    question_possessors,
+)
 
 ARTICLE = (
     "The Chinese People's Liberation Army began an exercise in Brest on July 8. "
@@ -27,6 +33,15 @@ def test_a_name_missing_from_the_context_is_reported() -> None:
     june = "On June 6, a contingent of Chinese troops arrived in Belarus."
     assert missing_names("When did Belarus join NATO?", _context(june)) == ["NATO"]
     assert missing_names("When did troops from China arrive in Belarus?", _context(june)) == []  # China ~ Chinese
+
+
+def test_a_lower_case_possessor_narrows_the_question_as_a_name_does() -> None:
+    assert question_possessors("Who won the men's singles, or the players' vote?") == ["men", "player"]
+    assert question_possessors("What is Japan's budget, and what's it for?") == ["what"]  # Japan is a name
+    june = "On June 6, a contingent of Chinese troops arrived in Belarus."
+    assert missing_names("When did the troops' contingent arrive in Belarus?", _context(june)) == []
+    assert missing_names("When did the navy's contingent arrive in Belarus?", _context(june)) == ["navy"]
+    assert missing_names("What's the date the troops arrived?", _context(june)) == []  # a function word
 
 
 def test_acronyms_match_their_expansion() -> None:
