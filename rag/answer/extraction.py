@@ -574,7 +574,8 @@ def rank_spans(
                 continue  # a span the question already names cannot be its answer
             if no_possessor and _POSSESSIVE.fullmatch(text[s:e].strip()):
                 continue  # "the Kremlin's buildup": a possessor describes the noun after it, it names no answer
-            if counted and not counted & span_terms and _near(text, s, e, counted, 40) == 0:
+            measured = qtype.unit is not None and _has_unit(qtype.unit, text[s:e])  # "how much memory": 4MB
+            if counted and not measured and not counted & span_terms and _near(text, s, e, counted, 40) == 0:
                 continue  # "how many tanks": a number far from "tanks" answers something else
             # Unlikely, not impossible (the selector weighs the score): "how much did it cost" and
             # 500 missiles; "how long" and 27,534 nucleotides; "what is the size" and a number far from "size".

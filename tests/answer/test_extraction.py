@@ -170,6 +170,16 @@ def _passage_of(texts: list[str], relevances: tuple[float, ...]) -> Passage:
     return Passage(1, Hit(Chunk("doc", 0, 0, len(text), text, 10), 1.0, 1), "title", tuple(sentences))
 
 
+def test_a_quantity_in_the_unit_asked_for_measures_the_noun_asked_about_even_far_from_it() -> None:
+    passage = _passage_of(["Sets the amount of memory the server uses for shared buffers.",
+                           "The default is one hundred twenty-eight megabytes, or 128MB, for every server that "
+                           "starts with the stock configuration.",
+                           "The server keeps 12 buffers reserved."], (0.8, 0.7, 0.6))  # fmt: skip
+    found = [s.text for s in rank_spans("How much memory is used for shared buffers?", [passage])]
+    assert "128MB" in found  # megabytes measure memory: no need to be written beside it
+    assert "12 buffers" not in found  # a count in no size unit, far from "memory"
+
+
 def test_letters_glued_to_a_currency_sign_are_no_name_candidate() -> None:
     found = _texts(NAME, "Japan will have a budget exceeding US$51 billion, twice HK$ 20 billion.")
     assert "Japan" in found and "US" not in found
