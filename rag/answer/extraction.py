@@ -130,6 +130,10 @@ _UNITS = {
     for unit in _A.units
 }
 _ALSO_UNITS = {unit.kind: unit.also for unit in _A.units}
+# A duration given by its end point: "until the end of the current transaction" (to the clause's end).
+_UNIT_ENDS = {
+    unit.kind: re.compile(rf"\b{words_group(unit.ends)}\s+[^,;:.()\n]+", re.I) for unit in _A.units if unit.ends
+}
 _UNIT_Q = tuple(
     (
         unit.kind,
@@ -320,7 +324,7 @@ class Span:
     score: float
 
 
-def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[int, int]]:
+def _candidates(kind: str, text: str, wants_list: bool = False, unit: str | None = None) -> list[tuple[int, int]]:
     if wants_list:
         listed = enumerations(text)
         if listed:
@@ -356,6 +360,8 @@ def _candidates(kind: str, text: str, wants_list: bool = False) -> list[tuple[in
         spans = [(s, e) for s, e in spans if not _slashed(text, s, e)]
     if kind in (QUANTITY, VALUE):
         spans = [_with_unit(text, s, e) for s, e in spans]
+    if kind == QUANTITY and unit in _UNIT_ENDS:
+        spans += [(m.start(), len(text[: m.end()].rstrip())) for m in _UNIT_ENDS[unit].finditer(text)]
     return spans
 
 
@@ -461,8 +467,10 @@ def _merge_lists(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
 
 
 def _has_unit(unit: str, span: str) -> bool:
-    """The span is measured in `unit`, or in a unit that also answers it ("how long": a length)."""
-    return any(_UNITS[kind].search(span) for kind in (unit, *_ALSO_UNITS[unit]))
+    """The span is measured in `unit`, or in a unit that also answers it ("how long": a length), or
+    gives it by its end point ("until ...")."""
+    ends = _UNIT_ENDS.get(unit)
+    return any(_UNITS[kind].search(span) for kind in (unit, *_ALSO_UNITS[unit])) or bool(ends and ends.match(span))
 
 
 def _shape(qtype: QuestionType, span: str) -> float:
@@ -562,7 +570,7 @@ def rank_spans(
         text = sentence.text
         if qtype.kind == NAME and defining is not None:
             ranked += _defined_term(passage, sentence, defining(passage, sentence), q_terms, relevance_weight)
-        spans = _candidates(qtype.kind, text, qtype.wants_list)
+        spans = _candidates(qtype.kind, text, qtype.wants_list, qtype.unit)
         if qtype.kind in (NAME, VALUE) and marked is not None:
             spans = sorted(set(spans) | set(marked(passage, sentence)))
         if qtype.wants_list:

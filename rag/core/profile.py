@@ -147,6 +147,7 @@ class Unit:
     currency: bool = False
     lead: str = ""
     lead_with: Words = ()
+    ends: Words = ()  # words giving it by an end point instead: "until the end of the transaction"
 
 
 @dataclass(frozen=True)

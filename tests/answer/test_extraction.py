@@ -180,6 +180,17 @@ def test_a_quantity_in_the_unit_asked_for_measures_the_noun_asked_about_even_far
     assert "12 buffers" not in found  # a count in no size unit, far from "memory"
 
 
+def test_a_duration_may_be_given_by_its_end_point() -> None:
+    text = "The effects of SET LOCAL last only till the end of the current transaction, whether committed or not."
+    found = [text[s:e] for s, e in _candidates(QUANTITY, text, unit="duration")]
+    assert found == ["till the end of the current transaction"]
+    assert _candidates(QUANTITY, text) == []  # "how much" or "how many" asks for no end point
+    passage = _passage_of([text], (0.8,))
+    assert [s.text for s in rank_spans("How long does a value set with SET LOCAL stay in effect?", [passage])] == [
+        "till the end of the current transaction"
+    ]
+
+
 def test_letters_glued_to_a_currency_sign_are_no_name_candidate() -> None:
     found = _texts(NAME, "Japan will have a budget exceeding US$51 billion, twice HK$ 20 billion.")
     assert "Japan" in found and "US" not in found
