@@ -212,10 +212,7 @@ class Pipeline:
             retrieved=deliberation.hits, timings=timings, draft=deliberation.draft, scope=chosen,
         )  # fmt: skip
         with _timed(timings, "cite"):
-            threshold = settings.abstain_threshold
-            if threshold is None:
-                threshold = self.selection_for(settings).threshold
-            self._settle(answer, deliberation, threshold, settings)
+            self._settle(answer, deliberation, self.threshold(settings), settings)
         return _finish(answer, timings)
 
     def _in_order(self, question: str, ordered: OrderQuestion, settings: Settings,
@@ -248,13 +245,12 @@ class Pipeline:
         """When an alternative of an ordering question happened, as the answer path finds it; its
         stages' times are added to `timings`."""
         asked: dict[str, float] = {}
-        deliberation = self.deliberate(_WHEN.format(alternative), settings, timings=asked)
+        deliberation = self.deliberate(load_profile().questions.order_asks.format(alternative), settings,
+                                       timings=asked)  # fmt: skip
         for stage, ms in asked.items():
             timings[stage] = round(timings.get(stage, 0.0) + ms, 2)
-        threshold = settings.abstain_threshold
-        threshold = self.selection_for(settings).threshold if threshold is None else threshold
         best = deliberation.considered[0].candidate if deliberation.considered else None
-        if best is None or deliberation.confidence < threshold:
+        if best is None or deliberation.confidence < self.threshold(settings):
             return _Dated(deliberation.hits, None, None, deliberation.confidence)
         document = self.index.documents[best.passage.hit.chunk.doc_id]
         year = int(document.date[:4]) if document.date else None
@@ -300,6 +296,12 @@ class Pipeline:
 
     def selection_for(self, settings: Settings) -> Selection:
         return load_selection(settings.selector or SELECTOR_FILE)
+
+    def threshold(self, settings: Settings) -> float:
+        """The confidence below which the documents do not say: `abstain_threshold`, else the fitted one."""
+        if settings.abstain_threshold is not None:
+            return settings.abstain_threshold
+        return self.selection_for(settings).threshold
 
     def deliberate(
         self,
@@ -529,7 +531,6 @@ class Pipeline:
 
 
 _LIST_JOINER = "; "
-_WHEN = "When was {}?"  # how an alternative's date is asked for (ordering questions)
 MAX_ITEMS = 4
 
 

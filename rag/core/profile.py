@@ -129,6 +129,7 @@ class QuestionWords:
     order_openers: Words = ()
     order_first: Words = ()
     order_last: Words = ()
+    order_asks: str = "{}"
     abbreviation_openers: Words = ()
     abbreviation_closers: Words = ()
     value_openers: Words = ()
