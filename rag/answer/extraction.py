@@ -132,7 +132,9 @@ _UNITS = {
 _ALSO_UNITS = {unit.kind: unit.also for unit in _A.units}
 # A duration given by its end point: "until the end of the current transaction" (to the clause's end).
 _UNIT_ENDS = {
-    unit.kind: re.compile(rf"\b{words_group(unit.ends)}\s+[^,;:.()\n]+", re.I) for unit in _A.units if unit.ends
+    unit.kind: re.compile(rf"\b{words_group(unit.ends)}\s+[^,;:.()\n]+", re.I)
+    for unit in _A.units
+    if unit.ends
 }
 _UNIT_Q = tuple(
     (
@@ -219,7 +221,8 @@ def chosen_alternative(pair: tuple[str, ...], sentence: str) -> tuple[int, int] 
     found = []
     for alternative in pair:
         pattern = r"\s+".join(re.escape(word) for word in alternative.split())
-        match = re.search(rf"(?<![\w-]){pattern}(?![\w-])", sentence, re.I)  # "single" is not in "single-stranded"
+        # whole words: "single" is not in "single-stranded"
+        match = re.search(rf"(?<![\w-]){pattern}(?![\w-])", sentence, re.I)
         if match:
             found.append(match.span())
     return found[0] if len(found) == 1 else None
@@ -324,7 +327,9 @@ class Span:
     score: float
 
 
-def _candidates(kind: str, text: str, wants_list: bool = False, unit: str | None = None) -> list[tuple[int, int]]:
+def _candidates(
+    kind: str, text: str, wants_list: bool = False, unit: str | None = None
+) -> list[tuple[int, int]]:
     if wants_list:
         listed = enumerations(text)
         if listed:
@@ -469,8 +474,10 @@ def _merge_lists(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
 def _has_unit(unit: str, span: str) -> bool:
     """The span is measured in `unit`, or in a unit that also answers it ("how long": a length), or
     gives it by its end point ("until ...")."""
+    if any(_UNITS[kind].search(span) for kind in (unit, *_ALSO_UNITS[unit])):
+        return True
     ends = _UNIT_ENDS.get(unit)
-    return any(_UNITS[kind].search(span) for kind in (unit, *_ALSO_UNITS[unit])) or bool(ends and ends.match(span))
+    return bool(ends and ends.match(span))
 
 
 def _shape(qtype: QuestionType, span: str) -> float:

@@ -225,7 +225,8 @@ class Pipeline:
         merged = {h.chunk: h for d in dated for h in d.hits}  # the first alternative's hits, then the other's
         hits = [dataclasses.replace(h, rank=i) for i, h in enumerate(merged.values(), start=1)]
         answer = Answer(question=question, answer=ABSTAIN, abstained=True, retrieved=hits,
-                        scope=self.scope(settings.documents), confidence=min(d.confidence for d in dated))  # fmt: skip
+                        scope=self.scope(settings.documents),
+                        confidence=min(d.confidence for d in dated))  # fmt: skip
         if any(d.key is None for d in dated):
             return answer
         chosen = [d.candidate for d in dated]
@@ -234,9 +235,13 @@ class Pipeline:
             return answer
         places = list(dict.fromkeys((c.passage.hit.chunk.doc_id, c.passage.hit.chunk.start) for c in chosen))
         numbers = [places.index((c.passage.hit.chunk.doc_id, c.passage.hit.chunk.start)) + 1 for c in chosen]
-        answer.claims = [Claim(c.text, n, c.passage.hit.chunk.doc_id, c.start, c.end) for c, n in zip(chosen, numbers)]
+        answer.claims = [
+            Claim(c.text, n, c.passage.hit.chunk.doc_id, c.start, c.end) for c, n in zip(chosen, numbers)
+        ]
         winner = ordered.alternatives[0 if first == ordered.earliest else 1]
-        both = _LIST_JOINER.join(f"{alt}: {c.text} [{c.n}]" for alt, c in zip(ordered.alternatives, answer.claims))
+        both = _LIST_JOINER.join(
+            f"{alt}: {c.text} [{c.n}]" for alt, c in zip(ordered.alternatives, answer.claims)
+        )
         answer.answer, answer.abstained = f"{winner} — {both}", False
         answer.citations = self._citations(chosen, numbers)
         return answer
@@ -499,7 +504,8 @@ class Pipeline:
             text = sentence.text[span[0] : span[1]]
             start, end = sentence.start + span[0], sentence.start + span[1]
             inside = settling.start <= start and end <= settling.end
-            quote = shown[0] if inside else " ".join(sentence.text.split()).rstrip(" .;,")  # where it is written
+            # the quote shows where it is written
+            quote = shown[0] if inside else " ".join(sentence.text.split()).rstrip(" .;,")
             return [f"{text} — {quote}"], [dataclasses.replace(claims[0], text=text, start=start, end=end)]
         verdict = self._verdict(deliberation, settings)
         if verdict is None:

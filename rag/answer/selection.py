@@ -381,9 +381,10 @@ def _adjacency(words, start: int, end: int, wanted: frozenset[str]) -> float:
 def feature_names() -> tuple[str, ...]:
     """Every feature the selector may weigh, in a fixed order."""
     base = ("bias", "relevance", "sentence_first", "sentence_rank", "passage_rank", "dense", "bm25_share",
-            "cover_sentence", "cover_context", "numbers_missing", "years_missing", "names_missing", "term_named",
-            "term_other", "novelty", "nothing_new", "cover_span", "log_words", "sentence_share", "position",
-            "adjacent", "focus", "typed_score", "draft", "n_sources", "typed_best", *(f"{n}_gap" for n in _RELATIVE))  # fmt: skip
+            "cover_sentence", "cover_context", "numbers_missing", "years_missing", "names_missing",
+            "term_named", "term_other", "novelty", "nothing_new", "cover_span", "log_words", "sentence_share",
+            "position", "adjacent", "focus", "typed_score", "draft", "n_sources", "typed_best",
+            *(f"{n}_gap" for n in _RELATIVE))  # fmt: skip
     groups = tuple(f"is_{g}" for g in GROUPS)
     forms = tuple(f"form_{f}" for f in FORMS)
     crosses = tuple(f"{f}*{g}" for f in FORMS for g in GROUPS)
