@@ -595,7 +595,7 @@ def rank_spans(
             # Unlikely, not impossible (the selector weighs the score): "how much did it cost" and
             # 500 missiles; "how long" and 27,534 nucleotides; "what is the size" and a number far from "size".
             far = bool(focus - counted) and not focus & span_terms and _near(text, s, e, focus, 40) == 0
-            unitless = qtype.unit is not None and not _has_unit(qtype.unit, text[s:e])
+            unitless = qtype.unit is not None and not measured
             named = span_terms - novel - focus
             score = (
                 relevance_weight * sentence.relevance
