@@ -114,7 +114,7 @@ DRAFT_VARIANTS = {"draft + model score", "draft, no model score"}  # need candid
 
 def collect(entry, configured) -> list[dict]:
     """One record per gold question: the gold, and every candidate's text, features and label."""
-    from rag.answer.pipeline import Pipeline
+    from rag.answer.pipeline import Pipeline, shaped
 
     settings = configured.with_overrides(collection=entry.collection, gold=entry.gold, draft=DRAFT)
     settings = settings.with_overrides(index_dir=index_dir_for(settings, entry.collection, configured))
@@ -124,7 +124,7 @@ def collect(entry, configured) -> list[dict]:
     for item in load_gold(entry.gold):
         timings: dict[str, float] = {}
         deliberation = pipeline.deliberate(item.question, timings=timings, score=False)
-        texts = [c.candidate.text for c in deliberation.considered]
+        texts = [shaped(c.candidate, deliberation.view).text for c in deliberation.considered]  # as shown
         cands = []
         for c, text in zip(deliberation.considered, texts):
             cands.append({

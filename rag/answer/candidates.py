@@ -25,6 +25,7 @@ import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.answer.evidence import Passage, Sentence, stop_words, terms
 from rag.answer.extraction import (
@@ -38,6 +39,7 @@ from rag.answer.extraction import (
     rank_spans,
 )
 from rag.answer.grounding import same_word
+from rag.core.profile import load_profile, words_group
 from rag.ingestion.nlp import MARKED, NOUN_PHRASE
 
 TYPED, LITERAL, CLAUSE, SENTENCE = "TYPED", "LITERAL", "CLAUSE", "SENTENCE"
@@ -204,33 +206,122 @@ def _unit_end(sentence: Sentence, start: int, end: int, phrases) -> int:
 
 MIN_ECHO_TERMS = 2  # question words an opening must restate before it is cut
 MIN_REST_WORDS = 3  # words that must remain after the cut
+MIN_TAIL_ECHO_TERMS = 3  # question words a closing must restate before it is cut ...
+TAIL_ECHO_SHARE = 0.75  # ... and the share of its content words they make
+MIN_HEAD_WORDS = 2  # words that must remain before it
 _TOKEN = re.compile(r"\S+")
 
 
 def without_echo(candidate: Candidate, question_terms: Iterable[str]) -> Candidate:
-    """A sentence or clause without its opening words when they only restate the question.
+    """A sentence or clause without the words that only restate the question.
 
     "An alternative way to estimate the course of the epidemic is to back-calculate
     infections from observed deaths" answers "What is an alternative way to
     estimate the course of an epidemic?" from "is to" on: the words before it
     are the question's own (its content words, and the function words between
-    them). The cut comes after the last of them; the candidate is unchanged
-    when fewer than MIN_ECHO_TERMS are restated or too little would remain.
+    them). The cut comes after the last of them, and after a copula that follows
+    ("Carrageenan is | a sulfated polymer ..." for "What is carrageenan?"); the
+    opening is kept when fewer than MIN_ECHO_TERMS are restated and no copula
+    follows, or when too little would remain. Then a closing that restates the
+    question from an auxiliary on ("Calf septicemia | is the main cause of death
+    in the neonatal period") is cut too: what stands before it is the answer.
     """
-    wanted, stop = set(question_terms), stop_words()
+    wanted = set(question_terms)
+    function = stop_words() | _auxiliaries()
     tokens = list(_TOKEN.finditer(candidate.text))
     last, restated = None, 0
     for i, token in enumerate(tokens):
-        content = [t for t in terms(token.group(0)) if t not in stop]
+        content = [t for t in terms(token.group(0)) if t not in function]
         if not content:
             continue  # a function word or punctuation: it may sit between restated words
         if not all(same_word(t, wanted) for t in content):
             break
         last, restated = i, restated + 1
-    if last is None or restated < MIN_ECHO_TERMS or len(tokens) - (last + 1) < MIN_REST_WORDS:
+    rest = len(tokens) - (last + 1) if last is not None else 0
+    copula = rest > MIN_REST_WORDS and tokens[last + 1].group(0).lower() in load_profile().answers.copulas
+    if last is not None and (restated >= MIN_ECHO_TERMS or copula) and rest >= MIN_REST_WORDS:
+        cut = tokens[last + 1 + copula].start()  # "Carrageenan is | a sulfated polymer"
+        candidate = dataclasses.replace(candidate, start=candidate.start + cut, text=candidate.text[cut:])
+    return _without_closing_echo(candidate, wanted, function)
+
+
+def _without_closing_echo(candidate: Candidate, wanted: set[str], function: frozenset[str]) -> Candidate:
+    """The candidate up to the auxiliary from which on it only restates the question; the first of
+    a run of them ("ECoVs | may have ..."), and without the pronoun or function word it leaves at
+    its end ("..., we | were able to ...")."""
+    tokens = list(_TOKEN.finditer(candidate.text))
+    auxiliary = [token.group(0).lower() in _auxiliaries() for token in tokens]
+    for i in range(1, len(tokens) - 1):
+        if not auxiliary[i] or auxiliary[i - 1]:
+            continue
+        content = [t for token in tokens[i:] for t in terms(token.group(0)) if t not in function]
+        restated = sum(same_word(t, wanted) for t in content)
+        if restated < MIN_TAIL_ECHO_TERMS or restated < TAIL_ECHO_SHARE * len(content):
+            continue
+        head = i
+        while head and _bare(tokens[head - 1].group(0)):
+            head -= 1
+        kept = [t for token in tokens[:head] for t in terms(token.group(0)) if t not in function]
+        if head >= MIN_HEAD_WORDS and any(not same_word(t, wanted) for t in kept):
+            end = len(candidate.text[: tokens[head - 1].end()].rstrip(" ,;:"))
+            return dataclasses.replace(candidate, end=candidate.start + end, text=candidate.text[:end])
+    return candidate
+
+
+def _bare(token: str) -> bool:
+    """A token no answer ends with: punctuation, a function word or a pronoun."""
+    lowered = token.strip(" ,;:.").lower()
+    return not lowered or lowered in _unending()
+
+
+@lru_cache(maxsize=1)
+def _unending() -> frozenset[str]:
+    words = load_profile().conversation
+    return stop_words() | words.function_words | words.referring
+
+
+@lru_cache(maxsize=1)
+def _auxiliaries() -> frozenset[str]:
+    """Auxiliaries and modals ("is", "can", "must"): function words, and where a closing echo starts."""
+    return frozenset(load_profile().questions.yes_no_openers)
+
+
+_ABBREVIATION = re.compile(r"[A-Za-z][^\s()]*[A-Z][^\s()]*[A-Z][^\s()]*")  # not a quantity: 128MB
+
+
+def spelled_out(candidate: Candidate) -> Candidate:
+    """An abbreviation with the long form its sentence gives it just before, "Global Initiative on
+    Sharing All Influenza Data (GISAID)" for "GISAID": the long form is what a reader may not know.
+    Unchanged when the sentence writes no long form right before the bracketed abbreviation."""
+    text, sentence = candidate.text, candidate.sentence
+    at = candidate.start - sentence.start
+    if not _ABBREVIATION.fullmatch(text) or sentence.text[at - 1 : at] != "(":
         return candidate
-    cut = tokens[last + 1].start()
-    return dataclasses.replace(candidate, start=candidate.start + cut, text=candidate.text[cut:])
+    closing = sentence.text.find(")", at + len(text))
+    for start, end in expansions(sentence.text, text):
+        if end <= at and not sentence.text[end : at - 1].strip() and closing >= 0:
+            return dataclasses.replace(
+                candidate, start=sentence.start + start, end=sentence.start + closing + 1,
+                text=sentence.text[start : closing + 1],
+            )  # fmt: skip
+    return candidate
+
+
+_POINTER_AT_END = re.compile(
+    rf"\s*\(\s*{words_group(load_profile().answers.reference_words)}\b[^()]*\)[\s.,;:]*$",
+    re.I,
+) if load_profile().answers.reference_words else None  # fmt: skip
+
+
+def without_pointer(candidate: Candidate) -> Candidate:
+    """A sentence or clause without the bracketed pointer that closes it: "(see Figure S1)", "(Table
+    1)" send the reader elsewhere and answer nothing; "(in March 2019)" stays. (A cited source,
+    "(Howat et al., 2006)", stays too: the papers' expert answers keep it about as often as not.)"""
+    match = _POINTER_AT_END.search(candidate.text) if _POINTER_AT_END else None
+    if not match or len(candidate.text[: match.start()].split()) < MIN_REST_WORDS:
+        return candidate
+    end = len(candidate.text[: match.start()].rstrip(" ,;:"))
+    return dataclasses.replace(candidate, end=candidate.start + end, text=candidate.text[:end])
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:

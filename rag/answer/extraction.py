@@ -68,7 +68,7 @@ RANGE_RE = re.compile(
 )
 # Proper names: capitalised words or codes such as Y-20, S-400, HQ-22, joined by of/for/the/and/de.
 _CAP = r"(?:[A-Z][\w'’.-]*[\w]|[A-Z]|[A-Z]{1,3}-\d+\w*)"
-NAME_RE = re.compile(rf"{_CAP}(?:\s+(?:{words_group(_A.name_joiners)}\s+)*{_CAP})*")
+NAME_RE = re.compile(rf"(?<!\w){_CAP}(?:\s+(?:{words_group(_A.name_joiners)}\s+)*{_CAP})*")  # not the CoV of nCoV
 
 _DATE_Q = re.compile(rf"^\s*{words_group(_Q.date_openers)}\b|\b{words_group(_Q.date_phrases)}\b", re.I)
 _QUANTITY_Q = re.compile(
@@ -95,6 +95,10 @@ _LIST_HINT = re.compile(
 _FOCUS_AFTER = re.compile(rf"\b{words_group(_Q.count_phrases)}\s+((?:[\w-]+\s*){{1,4}})", re.I)
 _WHICH = re.compile(rf"\b{words_group(_Q.which_words)}\s+{_OTHER}((?:[\w-]+\s*){{1,3}})", re.I)
 _AUXILIARY = re.compile(rf"\b{words_group(_Q.group_ends)}\b.*", re.I | re.S)
+# "What test can detect ...": an opener, one to three words, then an auxiliary (a yes/no opener).
+_PICKING_Q = re.compile(
+    rf"^\s*{words_group(_Q.picking_openers)}\s+((?:[\w-]+\s+){{1,3}}?)(?={words_group(_Q.yes_no_openers)}\b)", re.I
+) if _Q.picking_openers else None  # fmt: skip
 _PLACE_Q = re.compile(rf"\s*{words_group(_Q.place_openers)}\b", re.I)
 _PERSON_Q = re.compile(rf"\s*{words_group(_Q.person_openers)}\b", re.I)
 _CHOICE_Q = re.compile(
@@ -251,6 +255,8 @@ def question_type(question: str) -> QuestionType:
             focus = tuple(terms(noun.group(1)))
     elif kind == NAME and (match := _WHICH.search(question)):
         focus = tuple(terms(_noun_group(match.group(1))))
+    elif kind == OTHER and not _DEFAULT_Q.search(question) and (group := _picked_group(question)):
+        kind, focus = NAME, tuple(terms(group))
     place = bool(_PLACE_Q.match(question)) or (
         kind == NAME and bool(set(focus[-1:]) & _place_terms())
     )
@@ -267,6 +273,26 @@ def question_type(question: str) -> QuestionType:
     return QuestionType(
         kind, focus, wants_list, place, grain if kind == DATE else None, unit, person, default, abbreviation
     )
+
+
+_PLAIN_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+
+
+def _picked_group(question: str) -> str:
+    """The noun group a "What <noun group> <auxiliary> ..." question picks among ("test" in "What
+    test can detect X?"), or "" when the words after the opener are no noun group (a stop word:
+    "What is X", "What does X do"), a noun asking for a description ("What role does X play") or
+    a term's name ("What wal_level ...")."""
+    match = _PICKING_Q.match(question) if _PICKING_Q else None
+    if not match:
+        return ""
+    words = [w for w in match.group(1).split() if w.lower() not in _Q.other_words]
+    lower = {w.lower() for w in words}
+    if not words or lower & stop_words() or lower & _Q.describing_nouns:
+        return ""
+    if not all(_PLAIN_WORD.fullmatch(w) for w in words):
+        return ""  # "What wal_level does ...": a term's name asks for its value, not for a name
+    return " ".join(words)
 
 
 @lru_cache(maxsize=1)

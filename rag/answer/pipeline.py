@@ -21,7 +21,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answer.about_collection import answer_about, recognise
-from rag.answer.candidates import CLAUSE, SENTENCE, Candidate, candidates, without_echo
+from rag.answer.candidates import (
+    CLAUSE,
+    SENTENCE,
+    Candidate,
+    candidates,
+    spelled_out,
+    without_echo,
+    without_pointer,
+)
 from rag.answer.evidence import Passage, ranked_sentences, rerank, select_passages, terms
 from rag.answer.extraction import chosen_alternative
 from rag.answer.generation.base import AnswerModel, GenerationSettings
@@ -456,9 +464,7 @@ class Pipeline:
         answer.confidence = deliberation.confidence if considered else None
         if not considered or deliberation.confidence < threshold:
             return
-        chosen = [considered[0].candidate]
-        if chosen[0].source in (SENTENCE, CLAUSE) and deliberation.view.form != YES_NO:
-            chosen = [without_echo(chosen[0], deliberation.view.terms)]  # clipped to what answers
+        chosen = [shaped(considered[0].candidate, deliberation.view)]
         if deliberation.view.qtype.wants_list:
             chosen += _more_items(considered, threshold)
         claims = [_claim(c.text.rstrip(" .;,"), c) for c in chosen]
@@ -538,6 +544,16 @@ class Pipeline:
 
 _LIST_JOINER = "; "
 MAX_ITEMS = 4
+
+
+def shaped(candidate: Candidate, view: QuestionView) -> Candidate:
+    """The chosen candidate as it is shown: a sentence or clause without a closing pointer ("see
+    Table 1"), and clipped to what answers (not for yes/no, whose whole sentence settles it); an abbreviation with
+    its long form."""
+    if candidate.source in (SENTENCE, CLAUSE):
+        candidate = without_pointer(candidate)
+        return candidate if view.form == YES_NO else without_echo(candidate, view.terms)
+    return spelled_out(candidate)
 
 
 def _more_items(considered: tuple[Considered, ...], threshold: float) -> list[Candidate]:

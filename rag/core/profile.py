@@ -135,6 +135,8 @@ class QuestionWords:
     value_openers: Words = ()
     value_words: Words = ()
     default_words: Words = ()
+    picking_openers: Words = ()
+    describing_nouns: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,8 @@ class AnswerWords:
     units: tuple[Unit, ...]
     yes_no: Words = ("Yes", "No")  # the two verdicts of a yes/no answer, affirmative first
     default_markers: Words = ()  # the words of a sentence stating a default ("the default is")
+    copulas: frozenset[str] = frozenset()  # "X is Y": what follows a restated subject is the answer
+    reference_words: Words = ()  # "(see Table 1)": a bracket opening with one points elsewhere
 
 
 @dataclass(frozen=True)

@@ -144,9 +144,51 @@ def test_an_answer_sentence_loses_the_opening_that_restates_the_question() -> No
     question = "What is an alternative way to estimate the course of an epidemic?"
     (sentence,) = [c for c in candidates(question, [passage], mentions_in) if c.source == SENTENCE]
     clipped = without_echo(sentence, terms(question))
-    assert clipped.text == "is to back-calculate infections from deaths" and text[clipped.start : clipped.end] == clipped.text
+    assert clipped.text == "to back-calculate infections from deaths" and text[clipped.start : clipped.end] == clipped.text
     other = "What causes the epidemic to spread?"  # one restated word: nothing is cut
     assert without_echo(sentence, terms(other)) == sentence
+
+
+def test_an_answer_sentence_loses_a_restated_subject_with_its_copula() -> None:
+    from rag.answer.candidates import without_echo
+    from rag.answer.evidence import terms
+
+    text = "Carrageenan is a sulfated polymer derived from red seaweed."
+    passage, mentions_in = _passage(text)
+    (sentence,) = [c for c in candidates("What is carrageenan?", [passage], mentions_in) if c.source == SENTENCE]
+    clipped = without_echo(sentence, terms("What is carrageenan?"))
+    assert clipped.text == "a sulfated polymer derived from red seaweed" and text[clipped.start : clipped.end] == clipped.text
+    assert without_echo(sentence, terms("What is seaweed?")) == sentence  # not its subject: nothing is cut
+
+
+def test_an_answer_sentence_loses_the_closing_that_restates_the_question() -> None:
+    """'Calf septicemia | is the main cause of death in the neonatal period' answers with its subject."""
+    from rag.answer.candidates import without_echo
+    from rag.answer.evidence import terms
+
+    text = "Calf septicemia is the main cause of death in the neonatal period."
+    passage, mentions_in = _passage(text)
+    question = "What is the main cause of death in the neonatal period of calves?"
+    (sentence,) = [c for c in candidates(question, [passage], mentions_in) if c.source == SENTENCE]
+    clipped = without_echo(sentence, terms(question))
+    assert clipped.text == "Calf septicemia" and text[clipped.start : clipped.end] == clipped.text
+    # a closing that adds what the question does not ask (two of five words new) stays
+    assert without_echo(sentence, terms("What is the main cause of illness in calves?")) == sentence
+
+
+def test_an_abbreviation_answer_takes_the_long_form_its_sentence_gives() -> None:
+    from rag.answer.candidates import spelled_out
+
+    text = "The Global Initiative on Sharing All Influenza Data (GISAID) platform was instrumental."
+    passage, mentions_in = _passage(text)
+    question = "Which platform was instrumental?"
+    found = candidates(question, [passage], mentions_in)
+    short = next(c for c in found if c.text == "GISAID")
+    long = spelled_out(short)
+    assert long.text == "Global Initiative on Sharing All Influenza Data (GISAID)"
+    assert text[long.start : long.end] == long.text
+    (other,) = [c for c in found if c.source == SENTENCE]
+    assert spelled_out(other) == other  # no abbreviation: unchanged
 
 
 def test_a_settings_value_is_a_typed_quantity_or_a_literal_the_source_marks_as_code() -> None:
@@ -157,3 +199,18 @@ def test_a_settings_value_is_a_typed_quantity_or_a_literal_the_source_marks_as_c
     typed = _by_source(candidates("What is wal_level set to by default?", [passage], mentions_in), TYPED)
     assert {"64 megabytes", "64MB", "replica"} <= typed
     assert "It" not in typed and "wal_level" not in typed  # the question names it
+
+
+def test_an_answer_sentence_loses_the_pointer_that_closes_it() -> None:
+    from rag.answer.candidates import without_pointer
+
+    def sentence(text: str):
+        passage, mentions_in = _passage(text)
+        return next(c for c in candidates("How do the viruses spread?", [passage], mentions_in) if c.source == SENTENCE)
+
+    text = "Both viruses spread across synapses (see Figure S1)."
+    cut = without_pointer(sentence(text))
+    assert cut.text == "Both viruses spread across synapses" and text[cut.start : cut.end] == cut.text
+    assert without_pointer(sentence("They spread to the brain ( Table 1).")).text == "They spread to the brain"
+    kept = sentence("It was adopted in 2019 (in March 2019).")
+    assert without_pointer(kept) == kept  # a date in brackets is no cited source

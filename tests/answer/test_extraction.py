@@ -43,6 +43,14 @@ from rag.core.records import Chunk, Hit
         ("Which variable sets the default printer?", NAME),
         ("What kind of lock does VACUUM FULL take?", NAME),
         ("What type of cells line the gut?", NAME),
+        # "what" + a noun group + an auxiliary picks among several, as "which" does
+        ("What test can detect reduced efficacy in the field?", NAME),
+        ("What influenza virus was identified in China in 2013?", NAME),
+        ("What causes the disease to spread?", OTHER),  # no auxiliary: a verb, not a noun
+        ("What role does the protein play?", OTHER),  # a noun asking for a description
+        ("What wal_level does a new server run with?", OTHER),  # a term's name: its value is asked for
+        ("What is the role of CT?", OTHER),
+        ("What output format does pg_dump write if no format is chosen?", OTHER),  # a default: not a name
     ],
 )
 def test_question_types(question: str, kind: str) -> None:
@@ -61,6 +69,8 @@ def test_focus_and_lists() -> None:
     assert question_type("What are the possible settings of log_statement?").wants_list
     # the head of "X of Y" is X; a noun group ends at an auxiliary
     assert question_type("What kind of lock does VACUUM FULL take?").focus == ("lock",)
+    assert question_type("What other tests should be considered?").focus == ("test",)
+    assert question_type("What other tests should be considered?").wants_list
     assert not question_type("What kind of missiles is Mitsubishi developing?").wants_list
     assert question_type("What kinds of missiles is Mitsubishi developing?").wants_list
     assert not question_type("What did six Y-20s deliver to Serbia?").wants_list
@@ -122,6 +132,10 @@ def test_quantity_candidates_read_ranges_grouped_thousands_and_glued_units() -> 
 def test_name_candidates_drop_sentence_initial_function_words() -> None:
     found = _texts(NAME, "The Institute for the Study of War published it. In Brest, near NATO.")
     assert "Institute for the Study of War" in found and "Brest" in found
+
+
+def test_a_name_does_not_start_inside_a_word() -> None:
+    assert _texts(NAME, "Serology is advised for 2019-nCoV and anti-CD40 studies.") == ["Serology", "CD40"]
 
 
 def test_enumerations_answer_list_questions() -> None:
