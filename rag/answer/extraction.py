@@ -292,6 +292,8 @@ def _picked_group(question: str) -> str:
         return ""
     if not all(_PLAIN_WORD.fullmatch(w) for w in words):
         return ""  # "What wal_level does ...": a term's name asks for its value, not for a name
+    if set(terms(" ".join(words))) & _measure_terms():
+        return ""  # "What rate was observed?": a measure asks for a quantity
     return " ".join(words)
 
 

@@ -49,6 +49,7 @@ from rag.core.records import Chunk, Hit
         ("What causes the disease to spread?", OTHER),  # no auxiliary: a verb, not a noun
         ("What role does the protein play?", OTHER),  # a noun asking for a description
         ("What wal_level does a new server run with?", OTHER),  # a term's name: its value is asked for
+        ("What rate was observed in the trial?", OTHER),  # a measure: not a name
         ("What is the role of CT?", OTHER),
         ("What output format does pg_dump write if no format is chosen?", OTHER),  # a default: not a name
     ],
