@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rag.answer.candidates import CLAUSE, LITERAL, SENTENCE, TYPED, candidates
 from rag.answer.evidence import Passage, Sentence
 from rag.core.records import Chunk, Hit, Mention
@@ -135,45 +137,34 @@ def test_a_span_the_source_marks_as_code_is_a_literal_candidate() -> None:
     assert _by_source(found, MARKED) == {"stderr"} and group_of(MARKED) == "literal"
 
 
-def test_an_answer_sentence_loses_the_opening_that_restates_the_question() -> None:
+@pytest.mark.parametrize(
+    "text, question, clipped, unchanged_for",
+    [
+        # an opening that restates the question; one restated word cuts nothing
+        ("An alternative way to estimate the course of the epidemic is to back-calculate infections from deaths.",
+         "What is an alternative way to estimate the course of an epidemic?",
+         "to back-calculate infections from deaths", "What causes the epidemic to spread?"),
+        # a restated subject with its copula; not the subject, nothing is cut
+        ("Carrageenan is a sulfated polymer derived from red seaweed.", "What is carrageenan?",
+         "a sulfated polymer derived from red seaweed", "What is seaweed?"),
+        # a closing that restates the question, from its auxiliary on; one adding what the question
+        # does not ask (two of five words new) stays
+        ("Calf septicemia is the main cause of death in the neonatal period.",
+         "What is the main cause of death in the neonatal period of calves?",
+         "Calf septicemia", "What is the main cause of illness in calves?"),
+    ],
+)  # fmt: skip
+def test_an_answer_sentence_loses_the_words_that_restate_the_question(
+    text: str, question: str, clipped: str, unchanged_for: str
+) -> None:
     from rag.answer.candidates import without_echo
     from rag.answer.evidence import terms
 
-    text = "An alternative way to estimate the course of the epidemic is to back-calculate infections from deaths."
     passage, mentions_in = _passage(text)
-    question = "What is an alternative way to estimate the course of an epidemic?"
     (sentence,) = [c for c in candidates(question, [passage], mentions_in) if c.source == SENTENCE]
-    clipped = without_echo(sentence, terms(question))
-    assert clipped.text == "to back-calculate infections from deaths" and text[clipped.start : clipped.end] == clipped.text
-    other = "What causes the epidemic to spread?"  # one restated word: nothing is cut
-    assert without_echo(sentence, terms(other)) == sentence
-
-
-def test_an_answer_sentence_loses_a_restated_subject_with_its_copula() -> None:
-    from rag.answer.candidates import without_echo
-    from rag.answer.evidence import terms
-
-    text = "Carrageenan is a sulfated polymer derived from red seaweed."
-    passage, mentions_in = _passage(text)
-    (sentence,) = [c for c in candidates("What is carrageenan?", [passage], mentions_in) if c.source == SENTENCE]
-    clipped = without_echo(sentence, terms("What is carrageenan?"))
-    assert clipped.text == "a sulfated polymer derived from red seaweed" and text[clipped.start : clipped.end] == clipped.text
-    assert without_echo(sentence, terms("What is seaweed?")) == sentence  # not its subject: nothing is cut
-
-
-def test_an_answer_sentence_loses_the_closing_that_restates_the_question() -> None:
-    """'Calf septicemia | is the main cause of death in the neonatal period' answers with its subject."""
-    from rag.answer.candidates import without_echo
-    from rag.answer.evidence import terms
-
-    text = "Calf septicemia is the main cause of death in the neonatal period."
-    passage, mentions_in = _passage(text)
-    question = "What is the main cause of death in the neonatal period of calves?"
-    (sentence,) = [c for c in candidates(question, [passage], mentions_in) if c.source == SENTENCE]
-    clipped = without_echo(sentence, terms(question))
-    assert clipped.text == "Calf septicemia" and text[clipped.start : clipped.end] == clipped.text
-    # a closing that adds what the question does not ask (two of five words new) stays
-    assert without_echo(sentence, terms("What is the main cause of illness in calves?")) == sentence
+    cut = without_echo(sentence, terms(question))
+    assert cut.text == clipped and text[cut.start : cut.end] == clipped
+    assert without_echo(sentence, terms(unchanged_for)) == sentence
 
 
 def test_an_abbreviation_answer_takes_the_long_form_its_sentence_gives() -> None:
