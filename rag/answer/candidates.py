@@ -217,14 +217,14 @@ def without_echo(candidate: Candidate, question_terms: Iterable[str]) -> Candida
 
     "An alternative way to estimate the course of the epidemic is to back-calculate
     infections from observed deaths" answers "What is an alternative way to
-    estimate the course of an epidemic?" from "is to" on: the words before it
-    are the question's own (its content words, and the function words between
-    them). The cut comes after the last of them, and after a copula that follows
-    ("Carrageenan is | a sulfated polymer ..." for "What is carrageenan?"); the
-    opening is kept when fewer than MIN_ECHO_TERMS are restated and no copula
-    follows, or when too little would remain. Then a closing that restates the
-    question from an auxiliary on ("Calf septicemia | is the main cause of death
-    in the neonatal period") is cut too: what stands before it is the answer.
+    estimate the course of an epidemic?" from "to back-calculate" on: the words
+    before it are the question's own (its content words, and the function words
+    between them) and the copula that follows them ("Carrageenan is | a sulfated
+    polymer ..." for "What is carrageenan?"). The opening is kept when fewer than
+    MIN_ECHO_TERMS are restated and no copula follows, or when too little would
+    remain. Then a closing that restates the question from an auxiliary on
+    ("Calf septicemia | is the main cause of death in the neonatal period") is
+    cut too: what stands before it is the answer.
     """
     wanted = set(question_terms)
     function = stop_words() | _auxiliaries()
@@ -276,6 +276,7 @@ def _bare(token: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _unending() -> frozenset[str]:
+    """Function words and pronouns: "…, we" ends no answer."""
     words = load_profile().conversation
     return stop_words() | words.function_words | words.referring
 
