@@ -251,18 +251,19 @@ def _without_closing_echo(candidate: Candidate, wanted: set[str], function: froz
     its end ("..., we | were able to ...")."""
     tokens = list(_TOKEN.finditer(candidate.text))
     auxiliary = [token.group(0).lower() in _auxiliaries() for token in tokens]
+    # each token's content terms, and whether each restates the question: read once for every cut
+    restates = [[same_word(t, wanted) for t in terms(token.group(0)) if t not in function] for token in tokens]
     for i in range(1, len(tokens) - 1):
         if not auxiliary[i] or auxiliary[i - 1]:
             continue
-        content = [t for token in tokens[i:] for t in terms(token.group(0)) if t not in function]
-        restated = sum(same_word(t, wanted) for t in content)
-        if restated < MIN_TAIL_ECHO_TERMS or restated < TAIL_ECHO_SHARE * len(content):
+        tail = [r for flags in restates[i:] for r in flags]
+        restated = sum(tail)
+        if restated < MIN_TAIL_ECHO_TERMS or restated < TAIL_ECHO_SHARE * len(tail):
             continue
         head = i
         while head and _bare(tokens[head - 1].group(0)):
             head -= 1
-        kept = [t for token in tokens[:head] for t in terms(token.group(0)) if t not in function]
-        if head >= MIN_HEAD_WORDS and any(not same_word(t, wanted) for t in kept):
+        if head >= MIN_HEAD_WORDS and not all(r for flags in restates[:head] for r in flags):
             end = len(candidate.text[: tokens[head - 1].end()].rstrip(" ,;:"))
             return dataclasses.replace(candidate, end=candidate.start + end, text=candidate.text[:end])
     return candidate
@@ -299,8 +300,10 @@ def spelled_out(candidate: Candidate) -> Candidate:
     if not _ABBREVIATION.fullmatch(text) or sentence.text[at - 1 : at] != "(":
         return candidate
     closing = sentence.text.find(")", at + len(text))
+    if closing < 0:
+        return candidate
     for start, end in expansions(sentence.text, text):
-        if end <= at and not sentence.text[end : at - 1].strip() and closing >= 0:
+        if end <= at and not sentence.text[end : at - 1].strip():
             return dataclasses.replace(
                 candidate, start=sentence.start + start, end=sentence.start + closing + 1,
                 text=sentence.text[start : closing + 1],

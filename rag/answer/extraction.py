@@ -241,7 +241,8 @@ def question_type(question: str) -> QuestionType:
     """
     signs = [(m.start(), i, k) for i, (k, p) in enumerate(_KIND_SIGNS) if (m := p.search(question))]
     kind = min(signs)[2] if signs else OTHER
-    if kind == NAME and _DEFAULT_Q.search(question):
+    asks_default = bool(_DEFAULT_Q.search(question))
+    if kind == NAME and asks_default:
         kind = VALUE  # "which port ... unless configured otherwise": what holds when nothing is chosen
     focus: tuple[str, ...] = ()
     if kind == QUANTITY:
@@ -255,7 +256,7 @@ def question_type(question: str) -> QuestionType:
             focus = tuple(terms(noun.group(1)))
     elif kind == NAME and (match := _WHICH.search(question)):
         focus = tuple(terms(_noun_group(match.group(1))))
-    elif kind == OTHER and not _DEFAULT_Q.search(question) and (group := _picked_group(question)):
+    elif kind == OTHER and not asks_default and (group := _picked_group(question)):
         kind, focus = NAME, tuple(terms(group))
     place = bool(_PLACE_Q.match(question)) or (
         kind == NAME and bool(set(focus[-1:]) & _place_terms())
@@ -268,7 +269,7 @@ def question_type(question: str) -> QuestionType:
     )
     wants_list = kind in (NAME, OTHER) and _asks_for_several(question)
     person = bool(_PERSON_Q.match(question))
-    default = kind == VALUE or bool(_DEFAULT_Q.search(question))  # a value: "what is the default X / X set to"
+    default = kind == VALUE or asks_default  # a value: "what is the default X / X set to"
     abbreviation = match.group(1) if (match := _ABBREVIATION_Q.fullmatch(question)) else ""
     return QuestionType(
         kind, focus, wants_list, place, grain if kind == DATE else None, unit, person, default, abbreviation

@@ -548,8 +548,8 @@ MAX_ITEMS = 4
 
 def shaped(candidate: Candidate, view: QuestionView) -> Candidate:
     """The chosen candidate as it is shown: a sentence or clause without a closing pointer ("see
-    Table 1"), and clipped to what answers (not for yes/no, whose whole sentence settles it); an abbreviation with
-    its long form."""
+    Table 1") and clipped to what answers (not for yes/no, whose whole sentence settles it); an
+    abbreviation with its long form."""
     if candidate.source in (SENTENCE, CLAUSE):
         candidate = without_pointer(candidate)
         return candidate if view.form == YES_NO else without_echo(candidate, view.terms)
