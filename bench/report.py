@@ -159,6 +159,29 @@ def generation_md(r: dict, charts: Path) -> list[str]:
     return rows
 
 
+def answers_md(r: dict) -> list[str]:
+    rows = [
+        "## Warm answers",
+        "",
+        f"`Pipeline.ask` on the {r['questions']} dev questions in one warm process, four passes over them (A B B A): "
+        "*skip settled* calls the answer model only where the likelihoods it could give would change the answer "
+        "(`skip_settled = true`, shipped; `Selection.settled`), *always score* calls it for every question.",
+        "",
+        "| | p50 ms | p95 ms | mean ms |",
+        "|---|---|---|---|",
+    ]
+    for name, run in r["runs"].items():
+        rows.append(f"| {name} | {f(run['p50_ms'])} | {f(run['p95_ms'])} | {f(run['mean_ms'])} |")
+    rows += [
+        "",
+        f"- p50 ratio, skip settled / always score: **{r['p50_ratio']:.3f}**; mean ratio **{r['mean_ratio']:.3f}**",
+        f"- the model was called for {r['model_called']} of {r['questions']} questions; "
+        f"answers identical in {r['same_answers']} of {2 * r['questions']} pairs",
+        "",
+    ]
+    return rows
+
+
 def coldstart_md(r: dict, charts: Path) -> list[str]:
     plt = _plt()
     steps = r["breakdown_ms"]
@@ -393,6 +416,8 @@ def render(results: dict, root: Path = HERE) -> Path:
         rows += retrieval_md(results["retrieval"], charts)
     if "generation" in results:
         rows += generation_md(results["generation"], charts)
+    if "answers" in results:
+        rows += answers_md(results["answers"])
     if "coldstart" in results:
         rows += coldstart_md(results["coldstart"], charts)
     if "memory" in results:

@@ -40,7 +40,7 @@ QUESTION = "When did Chinese troops arrive in Belarus?"
 RESULTS = HERE / "results.json"
 LLAMAINDEX_PYTHON = HERE / ".venv-llamaindex" / "bin" / "python"
 COPIES = 12  # copies of each corpus article in the ingest and LlamaIndex collections (60 documents)
-ALL = ["ingest", "retrieval", "generation", "coldstart", "memory", "scale-100k", "llamaindex"]
+ALL = ["ingest", "retrieval", "generation", "answers", "coldstart", "memory", "scale-100k", "llamaindex"]
 
 
 def ms(seconds: float) -> float:
@@ -366,6 +366,45 @@ def section_generation(work: Path, prompts_n: int = 8) -> dict:
     }
 
 
+def section_answers(work: Path) -> dict:
+    """Warm `Pipeline.ask` over the dev questions: the answer model called only where its likelihoods
+    could change the answer (`skip_settled`, shipped) against it always scoring, in interleaved passes."""
+    from rag.answer.pipeline import Pipeline
+
+    pipeline = Pipeline(settings())
+    qs = questions()
+    for q in qs[:3]:
+        pipeline.ask(q)  # warm-up: models loaded, caches filled
+    model, calls = pipeline.generator, [0]
+    scorer = model.continuation_logprobs
+
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return scorer(*args, **kwargs)
+
+    model.continuation_logprobs = counted  # the same model, its calls counted (a yes/no verdict is one too)
+    runs: dict[str, list[dict]] = {"skip settled": [], "always score": []}
+    # whole passes, A B B A: asking the same question twice in a row would find its prompt in the KV cache
+    for skip in (False, True, True, False):
+        for q in qs:
+            before, t0 = calls[0], time.perf_counter()
+            answer = pipeline.ask(q, skip_settled=skip)
+            runs["skip settled" if skip else "always score"].append(
+                {"ms": ms(time.perf_counter() - t0), "answer": answer.answer, "scored": calls[0] > before}
+            )
+    summary = {name: {**pcts([v["ms"] for v in values]), "mean_ms": statistics.mean(v["ms"] for v in values)}
+               for name, values in runs.items()}  # fmt: skip
+    skip, full = summary["skip settled"], summary["always score"]
+    return {
+        "questions": len(qs),
+        "runs": summary,
+        "same_answers": sum(a["answer"] == b["answer"] for a, b in zip(runs["skip settled"], runs["always score"])),
+        "model_called": sum(v["scored"] for v in runs["skip settled"][: len(qs)]),
+        "p50_ratio": skip["p50_ms"] / full["p50_ms"],  # < 1: skipping is faster
+        "mean_ratio": skip["mean_ms"] / full["mean_ms"],
+    }
+
+
 # ---------------------------------------------------------------- cold start and memory
 
 
@@ -566,6 +605,7 @@ SECTIONS = {
     "ingest": section_ingest,
     "retrieval": section_retrieval,
     "generation": section_generation,
+    "answers": section_answers,
     "coldstart": section_coldstart,
     "memory": section_memory,
     "scale-100k": lambda work: section_scale(work, 100_000),

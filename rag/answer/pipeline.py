@@ -350,15 +350,36 @@ class Pipeline:
         with _timed(timings, "select"):
             considered = self._consider(view, passages, hits, draft, settings, score)
         selection = self.selection_for(settings) if score else None
+        settled = None  # the confidence, when the answer model's likelihoods could not change the answer
         if selection is not None and selection.second is not None and considered and self._scores(settings):
             with _timed(timings, "model_score"):
-                considered = self._rescore(question, passages, considered, selection, settings, prompt)
+                settled = self._settled_without_model(view, considered, selection, settings, prompt)
+                if settled is None:
+                    considered = self._rescore(question, passages, considered, selection, settings, prompt)
         confidence = 0.0
-        if selection is not None and considered:
+        if settled is not None:
+            confidence = settled
+        elif selection is not None and considered:
             confidence = selection.confidence(
                 [c.features for c in considered[:2]], [c.probability for c in considered[:2]], view.form
             )
         return Deliberation(question, view, hits, passages, draft, considered, confidence, prompt)
+
+    def _settled_without_model(
+        self, view: QuestionView, considered: tuple[Considered, ...], selection: Selection, settings: Settings,
+        prompt: str | None,
+    ) -> float | None:  # fmt: skip
+        """Selection.settled for the first stage's top candidates, or None where the model must read them:
+        `skip_settled` is off, the backend cannot count its tokens, or a list question's further items
+        depend on the second stage's probabilities."""
+        lengths_of = getattr(self.generator_for(settings), "continuation_lengths", None)
+        if not settings.skip_settled or lengths_of is None or view.qtype.wants_list or prompt is None:
+            return None
+        top = considered[: selection.top_k]
+        texts = [c.candidate.text if len(c.candidate.text.split()) <= SCORED_WORDS else "" for c in top]
+        lengths = lengths_of(prompt, texts)
+        first = logit(np.array([c.probability for c in top])).tolist()
+        return selection.settled(top[0].features, first, lengths, view.form)
 
     def _rescore(
         self, question: str, passages: list[Passage], considered: tuple[Considered, ...],

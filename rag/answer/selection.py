@@ -419,6 +419,16 @@ class Selector:
         z = ((self.matrix(rows) - self.mean) / self.scale) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
+    def log_odds_range(self, ranges: Mapping[str, tuple[float, float]]) -> tuple[float, float]:
+        """The least and greatest log-odds over rows whose every feature lies anywhere in its range
+        (absent: 0); the model is linear, so both lie at ends of the ranges."""
+        low = high = self.intercept
+        for name, mean, scale, coef in zip(self.names, self.mean, self.scale, self.coef):
+            a, b = ranges.get(name, (0.0, 0.0))
+            ends = ((a - mean) / scale * coef, (b - mean) / scale * coef)
+            low, high = low + min(ends), high + max(ends)
+        return float(low), float(high)
+
     def as_dict(self) -> dict:
         return {
             "names": list(self.names),
@@ -438,18 +448,31 @@ class Selector:
 
 RESCORE_FEATURES = ("first", "lm_mean", "lm_first", "lm_gap", "lm_best", "lm_tokens")
 SCORED_WORDS = 24  # longer candidates (whole sentences) are not scored by the answer model
+LM_FLOOR = -20.0  # the log-probability of a text the model does not score; lower ones count as it
 
 
 def rescore_features(first_logits: Sequence[float], logprobs: Sequence[Sequence[float] | None]) -> list[dict]:
     """Features of the top candidates for the second stage: the first stage's log-odds and the
     answer model's mean and first-token log-probability of each, also relative to the best of them."""
-    means = [float(np.mean(lp)) if lp else -20.0 for lp in logprobs]
+    means = [max(float(np.mean(lp)), LM_FLOOR) if lp else LM_FLOOR for lp in logprobs]
     best = max(means, default=0.0)
     return [
-        {"first": z, "lm_mean": m, "lm_first": float(lp[0]) if lp else -20.0, "lm_gap": m - best,
-         "lm_best": float(m == best), "lm_tokens": math.log1p(len(lp or ()))}
+        {"first": z, "lm_mean": m, "lm_first": max(float(lp[0]), LM_FLOOR) if lp else LM_FLOOR,
+         "lm_gap": m - best, "lm_best": float(m == best), "lm_tokens": math.log1p(len(lp or ()))}
         for z, m, lp in zip(first_logits, means, logprobs)
     ]  # fmt: skip
+
+
+def rescore_ranges(first_logits: Sequence[float], lengths: Sequence[int]) -> list[dict[str, tuple[float, float]]]:
+    """What rescore_features may give each candidate before the model reads any: the first stage's
+    log-odds and the number of tokens scored (0: none) are known, each log-probability lies in
+    [LM_FLOOR, 0], and any candidate may turn out the likeliest."""
+    spans = []
+    for z, n in zip(first_logits, lengths):
+        lm = (LM_FLOOR, 0.0) if n else (LM_FLOOR, LM_FLOOR)
+        spans.append({"first": (z, z), "lm_mean": lm, "lm_first": lm, "lm_gap": (LM_FLOOR, 0.0),
+                      "lm_best": (0.0, 1.0), "lm_tokens": (math.log1p(n), math.log1p(n))})  # fmt: skip
+    return spans
 
 
 _COPIED = ("names_missing", "numbers_missing", "term_named", "term_other", "cover_context", "cover_sentence",
@@ -499,6 +522,35 @@ class Selection:
         nxt = probabilities[1] if len(probabilities) > 1 else None
         row = answer_features(considered_features[0], probabilities[0], nxt, form)
         return float(self.answerer.probabilities([row])[0])
+
+    def settled(self, best: Mapping[str, float], first_logits: Sequence[float], lengths: Sequence[int],
+                form: str) -> float | None:  # fmt: skip
+        """The answer's confidence when no likelihoods the answer model could give would change the
+        outcome, None when they could: the first stage's best (features `best`) stays the second
+        stage's best, and the confidence stays on the same side of the threshold. Then the bound
+        on that side is returned, so the model need not be called.
+
+        `first_logits` and `lengths` are the first stage's log-odds and the tokens the model would
+        score of each of the top candidates, best first.
+        """
+        if self.second is None or not first_logits:
+            return None
+        ranges = [self.second.log_odds_range(r) for r in rescore_ranges(first_logits, lengths)]
+        (low, high), others = ranges[0], ranges[1:]
+        if others and low <= max(h for _, h in others):
+            return None
+        nexts = [max(lo for lo, _ in others), max(h for _, h in others)] if others else [None]
+        corners = [
+            self.confidence([best], [_sigmoid(top)] + ([] if nxt is None else [_sigmoid(nxt)]), form)
+            for top in (low, high) for nxt in nexts
+        ]  # fmt: skip
+        if min(corners) >= self.threshold:
+            return min(corners)
+        return max(corners) if max(corners) < self.threshold else None
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 def logit(p: np.ndarray) -> np.ndarray:

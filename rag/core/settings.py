@@ -104,6 +104,7 @@ class Settings:
     draft: bool = False  # off: it adds nothing the selector can use (docs/evaluation.md), and costs ~0.6 s
     constraints: bool = True  # retrieval puts the hits holding the years the question writes first
     model_score: bool = True  # the answer model re-weighs the selector's top candidates by their likelihood
+    skip_settled: bool = True  # ... unless no likelihood it could give would change the answer (Selection.settled)
     max_question_chars: int = 2000
     # the documents questions are asked of (IDs, prefixes or globs; rag/index/scope.py); empty: all of them
     documents: tuple[str, ...] = ()

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from conftest import settings_for
 
 pytestmark = pytest.mark.slow
 
@@ -79,3 +80,41 @@ def test_the_verdict_is_what_the_passages_add_to_the_question(rag_cli, base_inde
     """The small model's own verdicts are "Yes" and "No" for these two: its lean, not the passages'."""
     data = json.loads(_ask(rag_cli, base_index, question, "--json").stdout)
     assert data["answer"].startswith(f"{verdict} — "), data["answer"]
+
+
+class _Counting:
+    """The real answer model, counting the times it is asked to score text."""
+
+    def __init__(self, model):
+        self.model, self.calls = model, 0
+
+    def continuation_logprobs(self, prompt, texts):
+        self.calls += 1
+        return self.model.continuation_logprobs(prompt, texts)
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+
+def test_the_model_is_skipped_only_where_it_could_not_change_the_answer(base_index, embedder) -> None:
+    """With `skip_settled` the answers are those of the model always scoring; some need no call."""
+    from rag.answer.generation.factory import load_answer_model
+    from rag.answer.pipeline import Pipeline
+
+    settings = settings_for(base_index.index_dir)
+    model = _Counting(load_answer_model(settings))
+    pipeline = Pipeline(settings, generator=model, embedder=embedder)
+    questions = ["When did Chinese troops arrive in Belarus?", "Which aircraft ferried the Chinese equipment to Belarus?",
+                 "Where is Russia's eastern military district headquartered?", "What is the population of Belarus?",
+                 "Which Russian general arrived in Belarus to oversee the joint drills?",
+                 "How many troops did Russia send to Belarus for the joint exercises?"]  # fmt: skip
+    skipped = 0
+    for question in questions:
+        before = model.calls
+        quick = pipeline.ask(question)
+        skipped += model.calls == before
+        full = pipeline.ask(question, skip_settled=False)
+        assert (quick.answer, quick.abstained, quick.claims) == (full.answer, full.abstained, full.claims)
+        threshold = pipeline.threshold(pipeline.settings)
+        assert (quick.confidence >= threshold) == (full.confidence >= threshold)
+    assert 0 < skipped < len(questions)

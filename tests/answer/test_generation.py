@@ -69,3 +69,11 @@ def test_generation_after_scoring_equals_generation_from_a_fresh_context(generat
     other = generator.format_chat("Answer from the passage.", "Passage: Paris is in France.\nQuestion: Where is Paris?")
     generator.continuation_logprobs(other, ["France"])  # a different prompt in between
     assert "".join(generator.stream(prompt, settings)) == fresh
+
+
+def test_continuation_lengths_count_what_scoring_scores_without_evaluating(generator) -> None:
+    prompt = generator.format_chat("Answer from the passage.", PASSAGE)
+    texts = ["On June 6", "", "a contingent of Chinese troops", "word " * 600]
+    lengths = generator.continuation_lengths(prompt, texts)
+    assert lengths == [len(lp) for lp in generator.continuation_logprobs(prompt, texts)]
+    assert lengths[1] == 0 and lengths[3] == 0  # nothing to score; would overflow the 512-token context

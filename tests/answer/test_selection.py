@@ -228,6 +228,43 @@ def test_rescoring_features_are_relative_to_the_best_scored_candidate() -> None:
     assert rows[1]["lm_gap"] < 0 and rows[2]["lm_mean"] == -20.0
 
 
+def test_a_floor_bounds_the_likelihoods_the_second_stage_reads() -> None:
+    rows = rescore_features([0.0, 0.0], [[-35.0, -30.0], [-1.0]])
+    assert rows[0]["lm_mean"] == rows[0]["lm_first"] == -20.0 and rows[0]["lm_gap"] == -19.0
+
+
+def _random_logprobs(rng, lengths: list[int]) -> list[list[float] | None]:
+    """Log-probabilities the answer model could give texts of these token counts (0: not scored)."""
+    return [list(-rng.exponential(rng.choice([0.5, 5.0, 30.0]), n)) if n else None for n in lengths]
+
+
+@pytest.mark.parametrize(
+    ("first_logits", "settles"),
+    [([3.0, -2.0, -2.5, -4.0], True), ([0.2, 0.0, -1.0], False), ([-6.0, -9.0], True), ([4.0], True)],
+)
+def test_a_settled_answer_is_what_every_likelihood_the_model_could_give_would_choose(first_logits, settles) -> None:
+    """Selection.settled promises the second stage's choice and the answer-or-abstain decision for
+    any log-probabilities at all; here thousands of random ones, wild ones included, are tried."""
+    selection = load_selection(SELECTOR_FILE)
+    rng = np.random.default_rng(7)
+    lengths = [int(n) for n in rng.integers(0, 12, len(first_logits))]
+    best = {"relevance": 0.5}
+    settled = selection.settled(best, first_logits, lengths, "other")
+    outcomes = set()
+    for _ in range(3000):
+        rows = rescore_features(first_logits, _random_logprobs(rng, lengths))
+        p = selection.second.probabilities(rows)
+        order = np.argsort(-p, kind="stable")
+        confidence = selection.confidence([best], p[order][:2].tolist(), "other")
+        outcomes.add((int(order[0]), confidence >= selection.threshold))
+        if settled is not None:
+            assert order[0] == 0 and (confidence >= selection.threshold) == (settled >= selection.threshold)
+            assert (confidence >= settled) if settled >= selection.threshold else (confidence <= settled)
+    if settled is None:  # the bounds are not loose for nothing: random likelihoods do change these
+        assert len(outcomes) > 1, outcomes
+    assert (settled is not None) == settles
+
+
 def test_the_bundled_selector_loads_and_knows_its_features() -> None:
     selection = load_selection(SELECTOR_FILE)
     assert set(selection.first.names) <= set(feature_names())

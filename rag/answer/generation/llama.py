@@ -225,14 +225,13 @@ class Generator:
 
         with self._lock:
             llm = self._llm
-            prefix = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+            prefix = self._prompt_tokens(prompt)
             last = self._prompt_logits(prefix)
             n_vocab = llm.n_vocab()
             out = []
             for text in continuations:
-                tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
-                tokens = tokens[: max(1, llm.n_batch)]
-                if not tokens or len(prefix) + len(tokens) > self.n_ctx:
+                tokens = self._scored_tokens(len(prefix), text)
+                if not tokens:
                     out.append([])
                     continue
                 llm._ctx.kv_cache_seq_rm(-1, len(prefix), -1)
@@ -244,6 +243,23 @@ class Generator:
             llm._ctx.kv_cache_seq_rm(-1, len(prefix), -1)
             llm.n_tokens = len(prefix)  # the cache now holds exactly the prompt
             return out
+
+    def continuation_lengths(self, prompt: str, continuations: Sequence[str]) -> list[int]:
+        """How many tokens of each continuation `continuation_logprobs` would score (0: none),
+        found by tokenizing alone: what the selector needs to know before deciding to call it."""
+        with self._lock:
+            n_prompt = len(self._prompt_tokens(prompt))
+            return [len(self._scored_tokens(n_prompt, text)) for text in continuations]
+
+    def _prompt_tokens(self, prompt: str) -> list[int]:
+        return self._llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+
+    def _scored_tokens(self, n_prompt: int, text: str) -> list[int]:
+        """The tokens of `text` scored after a prompt of `n_prompt` tokens: one batch at most, none
+        when they would overflow the context."""
+        llm = self._llm
+        tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)[: max(1, llm.n_batch)]
+        return [] if n_prompt + len(tokens) > self.n_ctx else tokens
 
     def _prompt_logits(self, prefix: list[int]):
         """Evaluate what of `prefix` is not cached yet; the logits after its last token."""
