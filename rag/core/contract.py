@@ -6,7 +6,8 @@
       "abstained": bool,
       "citations": [{"n", "doc", "title", "start", "end", "text", "support": [{"start", "end", "text"}]}],
       "claims":    [{"text", "n", "doc", "start", "end"}],   # each part of the answer and its own support
-      "confidence": float | null,  # the answer selector's probability for the answer (also when abstaining)
+      "confidence": float | null,  # the answer selector's probability for the answer (also when abstaining;
+                                   # a bound on its side of the threshold where the model was not needed)
       "retrieved": [{"doc", "start", "end", "text", "score"}],   # rank order
       "timings":   {stage: milliseconds, ..., "total": ms},
       "scope":     [doc, ...],     # the documents the question was asked of (--doc); empty: all
