@@ -232,6 +232,19 @@ def chosen_alternative(pair: tuple[str, ...], sentence: str) -> tuple[int, int] 
     return found[0] if len(found) == 1 else None
 
 
+_DOUBLED_AUXILIARY = re.compile(
+    rf"^(\s*){words_group(_Q.yes_no_openers)}(?=\s+{words_group(_Q.yes_no_openers)}\b)", re.I
+)
+
+
+def as_asked(question: str) -> str:
+    """The question with a doubled auxiliary at its opening read as the mistyped question word it
+    stands for: "Was was the sample size?" asks what the sample size was, not whether."""
+    if not _Q.mistyped_opener:
+        return question
+    return _DOUBLED_AUXILIARY.sub(lambda m: m.group(1) + _Q.mistyped_opener, question, count=1)
+
+
 def question_type(question: str) -> QuestionType:
     """What kind of span answers the question, and which words it must sit near.
 
@@ -239,6 +252,7 @@ def question_type(question: str) -> QuestionType:
     "Which EXPLAIN option shows how many blocks were read?" asks for a name,
     its "how many" belonging to a clause about the name.
     """
+    question = as_asked(question)
     signs = [(m.start(), i, k) for i, (k, p) in enumerate(_KIND_SIGNS) if (m := p.search(question))]
     kind = min(signs)[2] if signs else OTHER
     asks_default = bool(_DEFAULT_Q.search(question))

@@ -38,6 +38,7 @@ from rag.answer.extraction import (
     VALUE,
     QuestionType,
     alternatives,
+    as_asked,
     enumerations,
     names_all,
     question_type,
@@ -94,6 +95,7 @@ class QuestionView:
 def question_form(question: str, qtype: QuestionType) -> str:
     """The kind of answer the question's form asks for: a typed span (a place for "where", a person
     for "who"), an explanation, a description, a yes or no."""
+    question = as_asked(question)
     if qtype.kind == NAME and qtype.place:
         return PLACE
     if qtype.kind == NAME and qtype.person:

@@ -137,6 +137,7 @@ class QuestionWords:
     default_words: Words = ()
     picking_openers: Words = ()
     describing_nouns: frozenset[str] = frozenset()
+    mistyped_opener: str = ""  # what an auxiliary doubled at the opening stands for ("Was was ...")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from rag.answer.extraction import (
     _has_unit,
     alternatives,
     answer_sentences,
+    as_asked,
     chosen_alternative,
     enumerations,
     expansions,
@@ -325,3 +326,22 @@ def test_a_question_asking_for_a_default_also_reads_the_sentences_stating_one() 
     plain = question_type("Which index method is listed in the catalog?")
     assert [s.text for _, s in answer_sentences(asks, [passage], 2)] == [texts[0], texts[1], texts[2]]
     assert [s.text for _, s in answer_sentences(plain, [passage], 2)] == texts[:2]
+
+
+@pytest.mark.parametrize(
+    ("question", "read", "kind"),
+    [
+        ("Was was the sample size?", "What was the sample size?", QUANTITY),
+        ("Was is the response rate of the virus to the drugs?", "What is the response rate of the virus to the drugs?",
+         QUANTITY),
+        ("Is the drill over?", "Is the drill over?", OTHER),  # one auxiliary: a yes/no question, as written
+        ("Did Russia send tanks?", "Did Russia send tanks?", OTHER),
+    ],
+)
+def test_an_auxiliary_doubled_at_the_opening_is_a_mistyped_question_word(question, read, kind) -> None:
+    from rag.answer.selection import YES_NO, question_form
+
+    assert as_asked(question) == read
+    qtype = question_type(question)
+    assert qtype.kind == kind
+    assert (question_form(question, qtype) == YES_NO) == (read == question)
