@@ -514,6 +514,11 @@ def _merge_lists(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
     return merged
 
 
+def measures(text: str, unit: str) -> bool:
+    """Whether the text holds a quantity measured in `unit` ("four megabytes" for a size)."""
+    return any(_has_unit(unit, text[s:e]) for s, e in _candidates(QUANTITY, text, unit=unit))
+
+
 def _has_unit(unit: str, span: str) -> bool:
     """The span is measured in `unit`, or in a unit that also answers it ("how long": a length), or
     gives it by its end point ("until ...")."""
@@ -573,7 +578,8 @@ def answer_sentences(qtype: QuestionType, passages: list[Passage], max_sentences
     """The `max_sentences` most relevant sentences, and, for a question asking for a default, the
     passages' other sentences stating one: a short "The default is btree." reads little like the
     question, and is its answer; likewise, for a question asking for several, the sentences that
-    enumerate choices ("mode can be smart, fast, or immediate"), and for one asking what an
+    enumerate choices ("mode can be smart, fast, or immediate"), for one asking for a measure
+    ("how much memory"), those holding one in its unit, and for one asking what an
     abbreviation is, those spelling it out."""
     ranked = ranked_sentences(passages)
     top = ranked[:max_sentences]
@@ -581,6 +587,8 @@ def answer_sentences(qtype: QuestionType, passages: list[Passage], max_sentences
         top += [(p, s) for p, s in ranked[max_sentences:] if states_default(s.text)]
     elif qtype.wants_list:
         top += [(p, s) for p, s in ranked[max_sentences:] if enumerations(s.text)]
+    elif qtype.kind == QUANTITY and qtype.unit:
+        top += [(p, s) for p, s in ranked[max_sentences:] if measures(s.text, qtype.unit)]
     if qtype.abbreviation:
         top += [(p, s) for p, s in ranked[max_sentences:] if expansions(s.text, qtype.abbreviation)]
     return top

@@ -253,6 +253,17 @@ def test_a_question_asking_for_several_also_reads_the_sentences_enumerating_choi
     assert [s.text for _, s in answer_sentences(one, [passage], 2)] == texts[:2]
 
 
+def test_a_question_asking_for_a_measure_also_reads_the_sentences_holding_one_in_its_unit() -> None:
+    texts = ["Sets the memory a sort may use.", "It is taken as kilobytes.", "The default is four megabytes (4MB).",
+             "Sorts spill to temporary files when it is exceeded after 3 seconds."]  # fmt: skip
+    passage = _passage_of(texts, (0.9, 0.8, 0.1, 0.05))
+    memory = question_type("How much memory can a sort use before it spills to temporary files?")
+    assert memory.unit == "size"
+    assert [s.text for _, s in answer_sentences(memory, [passage], 2)] == texts[:3]  # not the seconds
+    count = question_type("How many sorts spill?")  # no unit: the most relevant sentences only
+    assert [s.text for _, s in answer_sentences(count, [passage], 2)] == texts[:2]
+
+
 @pytest.mark.parametrize(
     "question, abbreviation",
     [("What is PHEIC?", "PHEIC"), ("What does WAL stand for?", "WAL"), ("What is qRT-PCR?", "qRT-PCR"),
