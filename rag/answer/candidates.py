@@ -229,20 +229,45 @@ def without_echo(candidate: Candidate, question_terms: Iterable[str]) -> Candida
     wanted = set(question_terms)
     function = stop_words() | _auxiliaries()
     tokens = list(_TOKEN.finditer(candidate.text))
-    last, restated = None, 0
-    for i, token in enumerate(tokens):
-        content = [t for t in terms(token.group(0)) if t not in function]
-        if not content:
-            continue  # a function word or punctuation: it may sit between restated words
-        if not all(same_word(t, wanted) for t in content):
-            break
-        last, restated = i, restated + 1
+    last, restated, i = None, 0, 0
+    while i < len(tokens):
+        token = tokens[i].group(0)
+        aside = _aside_end(tokens, i) if last is not None else None
+        if aside is not None and _copula(tokens, aside + 1):  # "Hepatitis C virus (HCV, a member …) is …"
+            last, i = aside, aside + 1
+            continue
+        content = [t for t in terms(token) if t not in function]
+        if content and not (i == 0 and _LABEL.fullmatch(token)):  # "Text:", "Abstract:" label the sentence
+            if not all(same_word(t, wanted) for t in content):
+                break
+            last, restated = i, restated + 1
+        i += 1  # a function word or punctuation may sit between restated words
     rest = len(tokens) - (last + 1) if last is not None else 0
-    copula = rest > MIN_REST_WORDS and tokens[last + 1].group(0).lower() in load_profile().answers.copulas
+    copula = rest > MIN_REST_WORDS and _copula(tokens, last + 1)
     if last is not None and (restated >= MIN_ECHO_TERMS or copula) and rest >= MIN_REST_WORDS:
         cut = tokens[last + 1 + copula].start()  # "Carrageenan is | a sulfated polymer"
         candidate = dataclasses.replace(candidate, start=candidate.start + cut, text=candidate.text[cut:])
     return _without_closing_echo(candidate, wanted, function)
+
+
+def _copula(tokens: list[re.Match], i: int) -> bool:
+    return i < len(tokens) and tokens[i].group(0).lower() in load_profile().answers.copulas
+
+
+_LABEL = re.compile(r"[A-Z][a-z]+:")
+MAX_ASIDE_WORDS = 12
+
+
+def _aside_end(tokens: list[re.Match], i: int) -> int | None:
+    """The index of the token closing the bracket token `i` opens, if it closes within MAX_ASIDE_WORDS."""
+    opening = tokens[i].group(0)[:1]
+    closing = {"(": ")", "[": "]"}.get(opening)
+    if closing is None:
+        return None
+    for j in range(i, min(len(tokens), i + MAX_ASIDE_WORDS)):
+        if closing in tokens[j].group(0):
+            return j
+    return None
 
 
 def _without_closing_echo(candidate: Candidate, wanted: set[str], function: frozenset[str]) -> Candidate:

@@ -152,6 +152,13 @@ def test_a_span_the_source_marks_as_code_is_a_literal_candidate() -> None:
         ("Calf septicemia is the main cause of death in the neonatal period.",
          "What is the main cause of death in the neonatal period of calves?",
          "Calf septicemia", "What is the main cause of illness in calves?"),
+        # a label and a bracketed aside inside the restated subject go with it; the label alone
+        # restates nothing. An aside not before a copula is kept: it may be what is asked
+        ("Text: Hepatitis C virus (HCV, a member of the Flaviviridae family) is an enveloped RNA virus.",
+         "What is the Hepatitis C virus?", "an enveloped RNA virus", "What is the Flaviviridae family?"),
+        ("The vesicular stomatitis virus (VSV) spreads in the anterograde direction across synapses.",
+         "In what direction does the vesicular stomatitis virus spread?",
+         "(VSV) spreads in the anterograde direction across synapses", "What does VSV stand for?"),
     ],
 )  # fmt: skip
 def test_an_answer_sentence_loses_the_words_that_restate_the_question(
