@@ -96,6 +96,8 @@ def candidates(
     def add(passage, sentence, start, end, source, typed_score=0.0):
         raw = sentence.text[start - sentence.start : end - sentence.start]
         text = _REFERENCES_AT_END.sub("", raw).strip(" ,;:.\n\t")
+        if source not in (SENTENCE, CLAUSE):
+            text = _bracketed(text).strip(" ,;:.\n\t")
         if not text:
             return
         start += raw.find(text)
@@ -336,6 +338,25 @@ def spelled_out(candidate: Candidate) -> Candidate:
     return candidate
 
 
+MIN_COUNTED_ECHO = 2  # restated words after a number before they are cut: "10 | open reading frames"
+
+
+def without_counted_echo(candidate: Candidate, question_terms: Iterable[str]) -> Candidate:
+    """A quantity without the words after its number that only restate what the question counts:
+    "10 open reading frames" answers "How many open reading frames are in the gene?" as "10". One
+    such word stays ("ten days" for "how many days"): it reads as the answer's unit."""
+    wanted = set(question_terms)
+    tokens = list(_TOKEN.finditer(candidate.text))
+    numbered = [i for i, token in enumerate(tokens) if any(c.isdigit() for c in token.group(0))]
+    if not numbered or numbered[-1] == len(tokens) - 1:
+        return candidate
+    after = [t for token in tokens[numbered[-1] + 1 :] for t in terms(token.group(0))]
+    if len(after) < MIN_COUNTED_ECHO or not all(same_word(t, wanted) for t in after):
+        return candidate
+    end = tokens[numbered[-1]].end()
+    return dataclasses.replace(candidate, end=candidate.start + end, text=candidate.text[:end])
+
+
 _POINTER_AT_END = re.compile(
     rf"\s*\(\s*{words_group(load_profile().answers.reference_words)}\b[^()]*\)[\s.,;:]*$",
     re.I,
@@ -368,6 +389,17 @@ def _clauses(text: str) -> list[tuple[int, int]]:
 # A paper's reference marks closing a span ("... uses DPP4 [33] [34] [" or "[4, 5]"): the answer's
 # own citations follow it, and these are none of them.
 _REFERENCES_AT_END = re.compile(r"(?:\s+\[\s*(?:\d+(?:\s*[,–-]\s*\d+)*\s*\]?)?)+[\s.,;:]*$")
+
+
+def _bracketed(text: str) -> str:
+    """A span without the part beyond a bracket it does not close or open: an entity recogniser's
+    "0.2 (20%" is "0.2"."""
+    for opening, closing in ("()", "[]"):
+        if text.count(opening) > text.count(closing):
+            text = text[: text.rfind(opening)]
+        elif text.count(closing) > text.count(opening):
+            text = text[text.find(closing) + 1 :]
+    return text
 
 
 def _clip(text: str) -> str:

@@ -27,6 +27,7 @@ from rag.answer.candidates import (
     Candidate,
     candidates,
     spelled_out,
+    without_counted_echo,
     without_echo,
     without_pointer,
 )
@@ -569,12 +570,12 @@ MAX_ITEMS = 4
 
 def shaped(candidate: Candidate, view: QuestionView) -> Candidate:
     """The chosen candidate as it is shown: a sentence or clause without a closing pointer ("see
-    Table 1") and clipped to what answers (not for yes/no, whose whole sentence settles it); an
-    abbreviation with its long form."""
+    Table 1") and clipped to what answers (not for yes/no, whose whole sentence settles it); a
+    quantity without the words restating what is counted; an abbreviation with its long form."""
     if candidate.source in (SENTENCE, CLAUSE):
         candidate = without_pointer(candidate)
         return candidate if view.form == YES_NO else without_echo(candidate, view.terms)
-    return spelled_out(candidate)
+    return spelled_out(without_counted_echo(candidate, view.terms))
 
 
 def _more_items(considered: tuple[Considered, ...], threshold: float) -> list[Candidate]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.candidates import CLAUSE, LITERAL, SENTENCE, TYPED, candidates
+from rag.answer.candidates import CLAUSE, LITERAL, SENTENCE, TYPED, Candidate, candidates
 from rag.answer.evidence import Passage, Sentence
 from rag.core.records import Chunk, Hit, Mention
 
@@ -212,3 +212,31 @@ def test_an_answer_sentence_loses_the_pointer_that_closes_it() -> None:
     assert without_pointer(sentence("They spread to the brain ( Table 1).")).text == "They spread to the brain"
     kept = sentence("It was adopted in 2019 (in March 2019).")
     assert without_pointer(kept) == kept  # a date in brackets is no cited source
+
+
+def test_a_mention_ends_before_a_bracket_it_does_not_close() -> None:
+    text = "The default is 0.2 (20% of table size), set in postgresql.conf."
+    passage, mentions_in = _passage(text, (Mention(15, 23, "CARDINAL"),))  # "0.2 (20%", as the recogniser cut it
+    found = candidates("What is the default scale factor?", [passage], mentions_in)
+    assert _by_source(found, "CARDINAL") == {"0.2"}
+    assert all(text[c.start : c.end] == c.text for c in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "question", "shown"),
+    [
+        ("10 open reading frames", "How many open reading frames are in the gene?", "10"),
+        ("45% sputum positive cases", "How many sputum positive cases had no cough?", "45%"),
+        ("ten days", "How many days did the drills last?", "ten days"),  # one restated word reads as a unit
+        ("30,000 troops and 40 jets", "How many troops and jets were sent?", "30,000 troops and 40 jets"),
+        ("20kb nucleotides", "What is the size of the gene?", "20kb nucleotides"),  # not the question's words
+    ],
+)
+def test_a_quantity_loses_the_words_restating_what_is_counted(text: str, question: str, shown: str) -> None:
+    from rag.answer.candidates import without_counted_echo
+    from rag.answer.evidence import terms
+
+    passage, _ = _passage(text)
+    candidate = Candidate(passage, passage.sentences[0], 0, 0, len(text), text, TYPED)
+    cut = without_counted_echo(candidate, terms(question))
+    assert cut.text == shown and text[cut.start : cut.end] == shown
