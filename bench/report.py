@@ -207,6 +207,12 @@ def coldstart_md(r: dict, charts: Path) -> list[str]:
         f"peak RSS {r['peak_rss_mb']:.0f} MB. torch imported: {r['torch_imported']}.",
         "",
     ]
+    if "settled_wall_s_p50" in r:
+        rows += [
+            "These runs call the answer model, as a question that needs it does. As shipped (`skip_settled`), this "
+            f"question is settled without it: **{r['settled_wall_s_p50']:.2f} s** p50, interleaved with them.",
+            "",
+        ]
     policies = r.get("wait_policy_wall_s_p50")
     if policies:
         loads = ", ".join(f"{w['load_average']:.1f}" for w in r["runs"])
