@@ -42,7 +42,6 @@ from rag.answer.selection import (
     ANSWER_FEATURES,
     GROUPS,
     RESCORE_FEATURES,
-    SCORED_WORDS,
     SELECTOR_FILE,
     Selection,
     Selector,
@@ -53,6 +52,7 @@ from rag.answer.selection import (
     logit,
     question_form,
     rescore_features,
+    scored,
     with_relative,
 )
 from rag.core.settings import load_settings
@@ -155,7 +155,7 @@ def add_model_scores(entry, configured, records: list[dict], first: Selector) ->
             continue
         p = first.probabilities([c["features"] for c in cands])
         top = [cands[i] for i in np.argsort(-p, kind="stable")[:SCORED]]
-        texts = [c["text"] for c in top if len(c["text"].split()) <= SCORED_WORDS]
+        texts = [c["text"] for c in top if scored(c["text"])]
         deliberation = pipeline.deliberate(record["gold"]["question"], score=False)
         started = time.perf_counter()
         scores = pipeline.model_scores(deliberation.question, deliberation.passages, texts) or []

@@ -40,7 +40,6 @@ from rag.answer.ordering import OrderQuestion, date_key, earlier, order_question
 from rag.answer.prompting import format_passages, load_fragment, load_template
 from rag.answer.retrieval import RetrievalSettings, Retriever, promote_constrained
 from rag.answer.selection import (
-    SCORED_WORDS,
     SELECTOR_FILE,
     YES_NO,
     QuestionView,
@@ -54,6 +53,7 @@ from rag.answer.selection import (
     question_years,
     rarity_table,
     rescore_features,
+    scored,
     sentence_evidence,
     view_question,
     with_relative,
@@ -377,7 +377,7 @@ class Pipeline:
         if not settings.skip_settled or lengths_of is None or view.qtype.wants_list or prompt is None:
             return None
         top = considered[: selection.top_k]
-        texts = [c.candidate.text if len(c.candidate.text.split()) <= SCORED_WORDS else "" for c in top]
+        texts = [c.candidate.text if scored(c.candidate.text) else "" for c in top]
         lengths = lengths_of(prompt, texts)
         first = logit(np.array([c.probability for c in top])).tolist()
         return selection.settled(top[0].features, first, lengths, view.form)
@@ -388,7 +388,7 @@ class Pipeline:
     ) -> tuple[Considered, ...]:  # fmt: skip
         """The first stage's top candidates re-weighed with the answer model's likelihood of each."""
         top, rest = considered[: selection.top_k], considered[selection.top_k :]
-        texts = [c.candidate.text for c in top if len(c.candidate.text.split()) <= SCORED_WORDS]
+        texts = [c.candidate.text for c in top if scored(c.candidate.text)]
         scores = self.model_scores(question, passages, texts, settings, prompt)
         if scores is None:  # the backend cannot score: the first stage decides
             return considered

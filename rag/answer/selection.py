@@ -453,6 +453,12 @@ SCORED_WORDS = 24  # longer candidates (whole sentences) are not scored by the a
 LM_FLOOR = -20.0  # the log-probability of a text the model does not score; lower ones count as it
 
 
+def scored(text: str) -> bool:
+    """Whether the answer model scores a candidate's text (a whole sentence it does not): the one rule
+    for the second stage, for the bound that lets it be skipped, and for the fit's replay."""
+    return len(text.split()) <= SCORED_WORDS
+
+
 def rescore_features(first_logits: Sequence[float], logprobs: Sequence[Sequence[float] | None]) -> list[dict]:
     """Features of the top candidates for the second stage: the first stage's log-odds and the
     answer model's mean and first-token log-probability of each, also relative to the best of them."""
