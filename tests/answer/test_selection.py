@@ -240,7 +240,7 @@ def _random_logprobs(rng, lengths: list[int]) -> list[list[float] | None]:
 
 @pytest.mark.parametrize(
     ("first_logits", "settles"),
-    [([3.0, -2.0, -2.5, -4.0], True), ([0.2, 0.0, -1.0], False), ([-6.0, -9.0], True), ([4.0], True)],
+    [([3.0, -2.0, -2.5, -4.0], True), ([0.2, 0.0, -1.0], False), ([-8.0, -12.0], True), ([4.0], True)],
 )
 def test_a_settled_answer_is_what_every_likelihood_the_model_could_give_would_choose(first_logits, settles) -> None:
     """Selection.settled promises the second stage's choice and the answer-or-abstain decision for
