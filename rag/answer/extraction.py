@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from rag.answer.evidence import Passage, Sentence, ranked_sentences, stop_words, terms
 from rag.answer.grounding import same_word
+from rag.answer.ordering import YEAR
 from rag.core.profile import load_profile, words_group, words_pattern
 
 # ------------------------------------------------------------ answer types
@@ -37,18 +38,17 @@ _A = load_profile().answers
 _MONTH = words_group(_CALENDAR.month_forms)
 _ORDINAL = words_group(_CALENDAR.ordinal_suffixes)
 _DAY = rf"\d{{1,2}}{_ORDINAL}?(?:\s*[-–—]\s*\d{{1,2}}{_ORDINAL}?)?"
-_YEAR = r"(?:1[89]|20)\d\d"
 _WEEKDAY = words_group(_CALENDAR.weekdays)
 DATE_RE = re.compile(
     rf"\b(?:{_MONTH}\s+{_DAY}\s*{words_group(_A.date_range_words)}\s+(?:{_MONTH}\s+)?{_DAY}"  # August 30 to September 5
-    rf"|{_MONTH}\.?\s+{_DAY}(?:,?\s+{_YEAR})?"  # June 6, April 16-19, March 20, 2023
-    rf"|{_DAY}\s+{_MONTH}(?:\s+{_YEAR})?"  # 20 February 2022
-    rf"|{words_group(_A.month_qualifiers)}?{_MONTH}\s+{_YEAR}"  # April 2022, early April 2022
-    rf"|{_WEEKDAY}|{_YEAR})\b"
+    rf"|{_MONTH}\.?\s+{_DAY}(?:,?\s+{YEAR})?"  # June 6, April 16-19, March 20, 2023
+    rf"|{_DAY}\s+{_MONTH}(?:\s+{YEAR})?"  # 20 February 2022
+    rf"|{words_group(_A.month_qualifiers)}?{_MONTH}\s+{YEAR}"  # April 2022, early April 2022
+    rf"|{_WEEKDAY}|{YEAR})\b"
 )
 _CALENDAR_WORD = re.compile(rf"(?:{_MONTH}|{_WEEKDAY})\.?", re.I)
 _HAS_DAY = re.compile(rf"{_MONTH}\.?\s+\d|\d\s+{_MONTH}")
-_HAS_YEAR = re.compile(rf"\b{_YEAR}\b")
+_HAS_YEAR = re.compile(rf"\b{YEAR}\b")
 _SYMBOLS = "".join(re.escape(symbol) for symbol in _A.currency_symbols)  # inside [...]
 # A figure: thousands grouped by commas or by (thin, no-break) spaces, "35 000"; a decimal part;
 # then a percent sign or a unit written on it ("20kb", "128MB").

@@ -17,7 +17,8 @@ from rag.core.profile import load_profile, words_group
 
 _Q = load_profile().questions
 _CALENDAR = load_profile().calendar
-_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+YEAR = r"(?:1[89]|20)\d\d"  # a year as the answer path reads one (1800-2099): dates, and numbers that narrow
+_YEAR = re.compile(rf"(?<!\d)({YEAR})(?!\d)")
 _DAY = re.compile(r"(?<![\d.])(\d{1,2})(?![\d.])")
 _MONTH = re.compile(rf"\b({words_group(_CALENDAR.month_forms)})\b\.?")
 

@@ -46,6 +46,7 @@ from rag.answer.extraction import (
     term_name,
 )
 from rag.answer.grounding import Context, missing_names, same_word
+from rag.answer.ordering import YEAR
 from rag.core.errors import ConfigError
 from rag.core.profile import load_profile, words_group
 
@@ -69,7 +70,7 @@ _DESCRIBE = re.compile(rf"^\s*{words_group(_Q.describe_openers)}\b", re.I)
 _YES_NO = re.compile(rf"^\s*{words_group(_Q.yes_no_openers)}\b", re.I)
 _NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)*(?![\w-])")  # standalone: not the 19 of COVID-19
 _WORD = re.compile(r"\w[\w'’-]*")
-_YEAR = re.compile(r"(?:18|19|20)\d\d")
+_YEAR = re.compile(YEAR)
 
 
 def group_of(source: str) -> str:
