@@ -95,12 +95,13 @@ def candidates(
 
     def add(passage, sentence, start, end, source, typed_score=0.0):
         raw = sentence.text[start - sentence.start : end - sentence.start]
-        text = _REFERENCES_AT_END.sub("", raw).strip(" ,;:.\n\t")
+        after = sentence.text[end - sentence.start :]
+        text = trimmed(_REFERENCES_AT_END.sub("", raw), after)
         if source not in (SENTENCE, CLAUSE):
-            text = _bracketed(text).strip(" ,;:.\n\t")
+            text = trimmed(_bracketed(text), after)
         if not text:
             return
-        start += raw.find(text)
+        start += raw.find(text) if text in raw else raw.find(text[:-1])  # the stop it took from `after`
         key = (start, start + len(text), source)
         if key not in found:
             found[key] = Candidate(
@@ -389,6 +390,18 @@ def _clauses(text: str) -> list[tuple[int, int]]:
 # A paper's reference marks closing a span ("... uses DPP4 [33] [34] [" or "[4, 5]"): the answer's
 # own citations follow it, and these are none of them.
 _REFERENCES_AT_END = re.compile(r"(?:\s+\[\s*(?:\d+(?:\s*[,–-]\s*\d+)*\s*\]?)?)+[\s.,;:]*$")
+
+
+_INITIALISM = re.compile(r"(?:(?<![^\W\d_])[^\W\d_]\.){2,}$")  # "U.S.", "e.g."
+
+
+def trimmed(text: str, after: str = "") -> str:
+    """A span without the spaces and punctuation around it, but for the stop that closes a dotted
+    abbreviation, its own or the one just `after` it: "the U.S." answers "U.S.", not "U.S"."""
+    core = text.strip(" ,;:.\n\t")
+    if core and (text[text.find(core) + len(core) :] or after).startswith(".") and _INITIALISM.search(core + "."):
+        return core + "."
+    return core
 
 
 def _bracketed(text: str) -> str:

@@ -27,6 +27,7 @@ from rag.answer.candidates import (
     Candidate,
     candidates,
     spelled_out,
+    trimmed,
     without_counted_echo,
     without_echo,
     without_pointer,
@@ -489,7 +490,7 @@ class Pipeline:
         chosen = [shaped(considered[0].candidate, deliberation.view)]
         if deliberation.view.qtype.wants_list:
             chosen += _more_items(considered, threshold)
-        claims = [_claim(c.text.rstrip(" .;,"), c) for c in chosen]
+        claims = [_claim(c) for c in chosen]
         shown = [" ".join(c.text.split()) for c in claims]  # a soft wrap inside a span reads as a space
         if deliberation.view.form == YES_NO:
             shown, claims = self._settled(deliberation, chosen[0], shown, claims, settings)
@@ -595,8 +596,11 @@ def _more_items(considered: tuple[Considered, ...], threshold: float) -> list[Ca
     return items
 
 
-def _claim(text: str, candidate: Candidate) -> Claim:
-    return Claim(text, candidate.passage.n, candidate.passage.hit.chunk.doc_id, candidate.start, candidate.end)
+def _claim(candidate: Candidate) -> Claim:
+    """The candidate as a claim, without the punctuation around it, its offsets still its text's."""
+    text = trimmed(candidate.text)
+    start = candidate.start + max(0, candidate.text.find(text))
+    return Claim(text, candidate.passage.n, candidate.passage.hit.chunk.doc_id, start, start + len(text))
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,19 @@ def test_a_mention_ends_before_a_bracket_it_does_not_close() -> None:
     assert all(text[c.start : c.end] == c.text for c in found)
 
 
+def test_a_dotted_abbreviation_keeps_its_stop_and_a_sentence_loses_its_own() -> None:
+    text = "The drone flew for the U.S. Air Force, then landed in the U.K."
+    mentions = (Mention(23, 26, "GPE"), Mention(58, 62, "GPE"))  # "U.S" and "U.K.": cut with and without the stop
+    passage, mentions_in = _passage(text, mentions)
+    found = candidates("Which countries flew the drone?", [passage], mentions_in)
+    assert _by_source(found, "GPE") == {"U.S.", "U.K."}
+    assert all(text[c.start : c.end] == c.text for c in found)
+    assert _by_source(found, SENTENCE) == {text}  # its stop is the abbreviation's
+    passage, mentions_in = _passage("It landed in Minsk.", (Mention(13, 18, "GPE"),))
+    found = candidates("Where did it land?", [passage], mentions_in)
+    assert _by_source(found, "GPE") == {"Minsk"} and _by_source(found, SENTENCE) == {"It landed in Minsk"}
+
+
 @pytest.mark.parametrize(
     ("text", "question", "shown"),
     [
