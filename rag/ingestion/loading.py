@@ -170,8 +170,9 @@ _HIDDEN_STYLE = re.compile(r"(?:display\s*:\s*none|visibility\s*:\s*hidden)", re
 
 
 def _drop_hidden(html: str):
-    """The page without elements a reader never sees (display:none, `hidden`, aria-hidden),
-    as markup and as its parsed tree (None where lxml cannot parse it).
+    """The page without elements a reader never sees (display:none, `hidden`, aria-hidden) and
+    without the bars linking to the pages around it, as markup and as its parsed tree (None where
+    lxml cannot parse it).
 
     Hidden text is where prompt injections hide ("ignore previous
     instructions..."); what a person cannot read on the page should not reach
@@ -190,11 +191,33 @@ def _drop_hidden(html: str):
         if element.get("hidden") is not None
         or element.get("aria-hidden") == "true"
         or _HIDDEN_STYLE.search(element.get("style") or "")
-    ]
+    ] + _navigation_bars(root)
     for element in hidden:
         if element.getparent() is not None:
             element.drop_tree()
     return (lxml_html.tostring(root, encoding="unicode") if hidden else html), root
+
+
+_NAVIGATION_RELS = frozenset({"prev", "previous", "next", "up", "index", "contents", "start", "first", "last"})
+_BLOCKS = frozenset({"p", "div", "li", "td", "th", "tr", "table", "header", "footer", "nav"})
+NAVIGATION_PROSE_WORDS = 6  # words outside its links a navigation bar may hold ("Previous:", "Up:")
+
+
+def _navigation_bars(root) -> list:
+    """The blocks that only link to the pages around this one, told by HTML's link relations
+    (`rel="prev"`, "next", "up", "index"): a generated manual's "Previous: X, Up: Y [Index]" bar.
+    A paragraph holding such a link among more words of its own is content and stays."""
+    bars = []
+    for link in root.xpath("//a[@rel]"):
+        if not set(link.get("rel", "").lower().split()) & _NAVIGATION_RELS:
+            continue
+        block = next((a for a in link.iterancestors() if a.tag in _BLOCKS), None)
+        if block is None or any(block is b for b in bars):
+            continue
+        linked = sum(len(a.text_content().split()) for a in block.iter("a"))
+        if len(block.text_content().split()) - linked <= NAVIGATION_PROSE_WORDS:
+            bars.append(block)
+    return bars
 
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")

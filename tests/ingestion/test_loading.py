@@ -363,6 +363,33 @@ def test_html_hard_wrapped_in_its_source_reads_as_whole_sentences(tmp_path: Path
     assert "\n        " not in text and " \n" not in text
 
 
+TEXINFO_PAGE = """<!DOCTYPE html>
+<html><head><title>Thread Safety (libffi)</title></head><body><div class="section">
+<div class="header"><p>
+Next: <a href="Memory.html" accesskey="n" rel="next">Memory Usage</a>, Previous: <a href="Closures.html"
+rel="prev">Closure Example</a>, Up: <a href="Using.html" rel="up">Using libffi</a> &nbsp;
+[<a href="Index.html" rel="index">Index</a>]</p></div><hr>
+<h3>2.7 Thread Safety</h3>
+<p>The library is not completely thread-safe. However, many parts are, and if you follow some simple
+rules, you can use it safely in a multi-threaded program.</p>
+<p>Prepare each call interface in one thread only, as the <a href="Memory.html" rel="next">next
+section</a> explains for closures allocated by several threads at once.</p>
+</div></body></html>
+"""
+
+
+def test_html_drops_the_bar_linking_to_the_pages_around_it(tmp_path: Path) -> None:
+    """A generated manual's "Next: X, Previous: Y, Up: Z [Index]" bar is no content (HTML's
+    link relations say so); a sentence holding such a link is."""
+    path = tmp_path / "Thread-Safety.html"
+    path.write_text(TEXINFO_PAGE, encoding="utf-8")
+    text = load_document(path).text
+    assert "The library is not completely thread-safe." in text
+    assert "as the next section explains for closures" in " ".join(text.split())
+    for bar in ("Previous:", "Up:", "Closure Example", "[Index]"):
+        assert bar not in text
+
+
 def test_html_without_markup_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.htm"
     path.write_text("this is not a web page at all", encoding="utf-8")
