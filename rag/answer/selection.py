@@ -484,14 +484,15 @@ def rescore_ranges(first_logits: Sequence[float], lengths: Sequence[int]) -> lis
     return spans
 
 
-_COPIED = ("names_missing", "numbers_missing", "term_named", "term_other")
+_COPIED = ("numbers_missing", "term_named", "term_other")
 ANSWER_FEATURES = ("top", "margin", *_COPIED, f"form_{YES_NO}")
 
 
 def answer_features(best: Mapping[str, float], p_best: float, p_next: float | None, form: str) -> dict[str, float]:
     """What says whether to answer at all: how sure the selector is of its best candidate and by how
-    much it beats the next, whether that candidate's context holds the question's names, numbers and
-    term, and whether a verdict (yes/no) is asked, whose sentence is weighed on another scale.
+    much it beats the next, whether that candidate's context holds the question's numbers and term
+    (one lacking a name is never admitted), and whether a verdict (yes/no) is asked, whose sentence
+    is weighed on another scale.
     Retrieval scores, coverage shares and the other forms are left out: their scale and mix differ
     from one collection to the next, and with them a threshold fitted on some collections abstained
     on a third of another's answerable questions (docs/evaluation.md, thirteenth run)."""
