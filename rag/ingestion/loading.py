@@ -34,10 +34,11 @@ from rag.core.records import Document
 from rag.ingestion.boilerplate import HeaderInfo, content_sections, fallback_title
 from rag.ingestion.definitions import defined_in_html
 from rag.ingestion.marked import marked_in_html, marked_in_markdown
+from rag.ingestion.pages import page_text
 
 # Bump when extraction changes what text a file yields: the manifest records it,
 # and a change re-ingests everything (raw-byte hashes alone would miss it).
-LOADER_VERSION = "6-definitions"
+LOADER_VERSION = "7-pages"
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf"})
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
@@ -280,7 +281,8 @@ def _unwrap(text: str) -> str:
 
 
 def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None, str | None]:
-    """Text of all pages joined by a blank line, plus the title from PDF metadata.
+    """Text of all pages joined by a blank line, without their furniture (rag/ingestion/pages.py),
+    plus the title from PDF metadata.
 
     The PDF's creation date is when the file was made, not when the article
     was published, so the date comes from the text header only.
@@ -297,7 +299,7 @@ def _extract_pdf(path: Path, data: bytes) -> tuple[str, str | None, str | None]:
         raise
     except Exception as error:  # noqa: BLE001 - pypdf raises many error types on damaged files
         raise LoadError(path, f"corrupt PDF ({type(error).__name__}: {error})") from error
-    text = "\n\n".join(pages)
+    text = page_text(pages)
     if not text.strip():
         raise LoadError(path, "PDF has no extractable text")
     return text, title, None

@@ -27,7 +27,7 @@ _LINE = re.compile(r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
 
 # One line break between two lines, with the spaces around it.
 _BREAK = re.compile(r"[ \t]*\n[ \t]*(?=\S)")
-_ENDS_LINE = ".!?:;\u2026\"\u201d"  # a line ending so ends a sentence or labels what follows
+ENDS_LINE = ".!?:;\u2026\"\u201d"  # a line ending so ends a sentence or labels what follows
 _MID_CLAUSE = ",-\u2010"
 MIN_WRAPPED_WIDTH = 60  # characters: a line this long that stops mid-clause was wrapped
 
@@ -100,7 +100,7 @@ def unwrap_soft(text: str) -> str:
 
 def _soft(line: str, next_char: str) -> bool:
     line = line.rstrip()  # a no-break space before the break is not what the line ends in
-    if not line or line[-1] in _ENDS_LINE:
+    if not line or line[-1] in ENDS_LINE:
         return False
     if next_char.islower():
         return True

@@ -14,6 +14,7 @@ from rag.core.errors import LoadError
 from rag.core.records import Document
 from rag.ingestion.boilerplate import content_sections, fallback_title, parse_date
 from rag.ingestion.loading import SUPPORTED_SUFFIXES, load_document, load_folder
+from rag.ingestion.sentences import split_sentences
 
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "corpus"
 
@@ -40,22 +41,22 @@ def assert_well_formed(text: str, spans) -> None:
         previous_end = end
 
 
-def minimal_pdf(lines: list[str], title: str | None = None) -> bytes:
-    """A small valid PDF with one page of Helvetica text, xref offsets computed."""
-    ops = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
-    for line in lines:
-        escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        ops += [f"({escaped}) Tj", "T*"]
-    ops.append("ET")
-    stream = "\n".join(ops).encode("latin-1")
+def minimal_pdf(lines: list[str], title: str | None = None, pages: list[list[str]] = ()) -> bytes:
+    """A small valid PDF of Helvetica text, xref offsets computed: one page of `lines`, or `pages`."""
+    texts = list(pages) or [lines]
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % (4 + 2 * k) for k in range(len(texts))), len(texts)),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
     ]
+    for k, page in enumerate(texts):
+        stream = _page_stream(page)
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (5 + 2 * k)
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     if title is not None:
         objects.append(b"<< /Title (%s) >>" % title.encode("latin-1"))
     out = bytearray(b"%PDF-1.4\n")
@@ -67,13 +68,22 @@ def minimal_pdf(lines: list[str], title: str | None = None) -> bytes:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     for offset in offsets:
         out += b"%010d 00000 n \n" % offset
-    info = b" /Info 6 0 R" if title is not None else b""
+    info = b" /Info %d 0 R" % len(objects) if title is not None else b""
     out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (
         len(objects) + 1,
         info,
         xref,
     )
     return bytes(out)
+
+
+def _page_stream(lines: list[str]) -> bytes:
+    ops = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
+    for line in lines:
+        escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        ops += [f"({escaped}) Tj", "T*"]
+    ops.append("ET")
+    return "\n".join(ops).encode("latin-1")
 
 
 @pytest.fixture(scope="module")
@@ -414,6 +424,26 @@ def test_pdf_title_from_header_without_metadata(tmp_path: Path) -> None:
     path = tmp_path / "untitled.pdf"
     path.write_bytes(minimal_pdf(["Troops Gather Near The Border", PARAGRAPHS[0]]))
     assert load_document(path).title == "Troops Gather Near The Border"
+
+
+def test_pdf_page_furniture_is_dropped(tmp_path: Path) -> None:
+    """A manual's running heads, page numbers and contents leaders are not content; a sentence
+    running on to the next page is one sentence."""
+    pages = [
+        ["Field Manual", "Contents", "Setup . . . . . . . . . . . 2", "Tuning . . . . . . . . . . . 3", "1"],
+        ["Chapter 1: Setup 2", "The server listens on port 5432 unless told otherwise, and it", "2"],
+        ["Chapter 2: Tuning 3", "accepts one hundred connections by default.", "3"],
+        ["Chapter 2: Tuning 4", "The cache holds 128 megabytes out of the box.", "4"],
+    ]
+    path = tmp_path / "manual.pdf"
+    path.write_bytes(minimal_pdf([], pages=pages))
+    doc = load_document(path)
+    assert "Chapter" not in doc.text and ". . ." not in doc.text
+    assert not any(line.strip().isdigit() for line in doc.text.splitlines())
+    assert doc.text.startswith("Field Manual")
+    sentences = [doc.text[s:e] for s, e in split_sentences(doc.text)]
+    assert any(s.startswith("The server listens") and s.endswith("by default.") for s in sentences)
+    assert_well_formed(doc.text, doc.sections)
 
 
 # --- Errors. --------------------------------------------------------------
