@@ -9,7 +9,7 @@ QUESTION ?= When did Chinese troops arrive in Belarus?
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run ask browser pgmanual eval-all test test-fast ingest lint clean bench bench-scale bench-llamaindex-venv
+.PHONY: install run ask browser pgmanual tasn1manual eval-all test test-fast ingest lint clean bench bench-scale bench-llamaindex-venv
 
 # torch first and pinned: its CPU wheel; a bare requirement would pull a multi-GB CUDA build.
 # llama-cpp-python compiles from source (~5 min once; pip's wheel cache makes it fast after);
@@ -66,11 +66,26 @@ pgmanual: $(PG_CORPUS)/.copied
 		rm -f $(PG_CORPUS)/.copied && $(MAKE) --no-print-directory $(PG_CORPUS)/.copied; \
 	fi
 
-test: install browser pgmanual
+# A held-out collection in PDF (data/tasn1manual/README.md): the GNU Libtasn1 manual from
+# Debian's libtasn1-doc, copied into data/tasn1manual/corpus/ (git-ignored).
+TASN1_PDF    ?= /usr/share/doc/libtasn1-doc/libtasn1.pdf
+TASN1_CORPUS := data/tasn1manual/corpus
+
+$(TASN1_CORPUS)/libtasn1.pdf:
+	@if [ ! -f $(TASN1_PDF) ]; then \
+		$(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libtasn1-doc; \
+	fi
+	mkdir -p $(TASN1_CORPUS)
+	cp $(TASN1_PDF) $@
+
+tasn1manual: $(TASN1_CORPUS)/libtasn1.pdf
+
+test: install browser pgmanual tasn1manual
 	$(BIN)/python -m pytest
 
 # Every development collection (eval/suite.toml), a row each, each against its own gate baseline.
-eval-all: install pgmanual
+eval-all: install pgmanual tasn1manual
 	$(BIN)/rag eval --suite eval/suite.toml
 
 test-fast: install

@@ -19,7 +19,9 @@ when answerable, 1 for abstaining when not.
 
 The honest estimate is leave-one-collection-out: the model and the threshold
 are fitted on the other collections and score the one left out. Collections
-sharing a folder (news dev and probe) are left out together.
+sharing a folder (news dev and probe) are left out together. A collection the
+suite marks `fit = false` is never read here: its rows in `rag eval --suite`
+are out of sample for every fitted parameter.
 Output: the selector, and eval/selector_report.json with both tables.
 """
 
@@ -171,7 +173,7 @@ def add_model_scores(entry, configured, records: list[dict], first: Selector) ->
 def load_records(reuse: bool) -> dict[str, tuple[str, list[dict]]]:
     """name -> (group, records); the group is the collection folder (news dev and probe share one)."""
     configured = load_settings()
-    entries = load_suite(HERE / "suite.toml")
+    entries = [e for e in load_suite(HERE / "suite.toml") if e.fit]  # a held-out collection is never read
     out = {}
     CACHE.mkdir(parents=True, exist_ok=True)
     for entry in entries:

@@ -186,4 +186,7 @@ def question_identifiers(question: str) -> list[str]:
 
 
 def _written(identifier: str, text: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(identifier)}(?!\w)", text, re.I) is not None
+    """Whether `text` writes the identifier; an underscore may be a space there, as a PDF's text
+    layer writes it where the typesetter drew the underscore as a rule ("asn1 node" for asn1_node)."""
+    pattern = re.escape(identifier).replace("_", r"[_\s]")
+    return re.search(rf"(?<![\w-]){pattern}(?!\w)", text, re.I) is not None

@@ -8,6 +8,7 @@ and its own quality-gate baseline:
     collection = "../data/corpus"
     gold = "../data/gold/dev.jsonl"
     baseline = "baseline.json"           # optional: gate this collection against it
+    fit = false                          # optional: held out, eval/fit_selector.py never reads it
 
 Paths are relative to the suite file's folder. Each
 collection is evaluated like `rag eval --collection C --gold G --check B`
@@ -36,6 +37,7 @@ class SuiteEntry:
     collection: Path
     gold: Path
     baseline: Path | None = None
+    fit: bool = True  # the answer selector is fitted on it (false: held out, its rows are out of sample)
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,11 @@ class SuiteResult:
 def _entry(raw: object, base: Path, where: str) -> SuiteEntry:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: each [[collection]] must be a table")
-    unknown = sorted(set(raw) - {"name", "collection", "gold", "baseline"})
+    unknown = sorted(set(raw) - {"name", "collection", "gold", "baseline", "fit"})
     if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: name, collection, gold, baseline)")
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: name, collection, gold, baseline, fit)")
+    if not isinstance(raw.get("fit", True), bool):
+        raise ConfigError(f"{where}: 'fit' must be true or false")
     for key in ("name", "collection", "gold"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise ConfigError(f"{where}: {key!r} must be a non-empty string")
@@ -63,7 +67,7 @@ def _entry(raw: object, base: Path, where: str) -> SuiteEntry:
     if baseline is not None and (not isinstance(baseline, str) or not baseline.strip()):
         raise ConfigError(f"{where}: 'baseline' must be a non-empty string")
     return SuiteEntry(raw["name"], (base / raw["collection"]).resolve(), (base / raw["gold"]).resolve(),
-                      (base / baseline).resolve() if baseline else None)
+                      (base / baseline).resolve() if baseline else None, raw.get("fit", True))
 
 
 def load_suite(path: Path) -> list[SuiteEntry]:

@@ -94,6 +94,15 @@ def test_a_technical_identifier_counts_only_written_out_near_the_answer() -> Non
     assert question_identifiers("Who is the U.S. president, e.g. in 2019-nCoV times?") == []
 
 
+def test_an_identifier_matches_where_a_pdf_wrote_its_underscores_as_spaces() -> None:
+    text = "[Function]int asn1_write_value (asn1 node node_root, const char * name) Writes the value."
+    support = (text.index("Writes"), len(text))
+    context = context_of(text, support, support)
+    assert missing_names("What does asn1_write_value do to an asn1_node?", context) == []
+    assert missing_names("What does asn1_read_value do?", context) == ["asn1_read_value"]
+    assert missing_names("What is an asn1_nodes list?", context) == ["asn1_nodes"]
+
+
 def test_the_articles_title_is_near_every_sentence_of_it() -> None:
     text = "BUFFERS Include information on buffer usage, such as the number of shared blocks hit and read."
     support = (0, len(text))

@@ -22,6 +22,13 @@ def test_the_project_suite_lists_existing_collections_and_baselines():
         assert entry.collection.is_dir() or entry.collection.parent.is_dir(), entry.collection
 
 
+def test_a_held_out_collection_is_marked_and_the_fitted_ones_are_not(tmp_path):
+    suite = tmp_path / "s.toml"
+    suite.write_text('[[collection]]\nname = "a"\ncollection = "c"\ngold = "g"\n'
+                     '[[collection]]\nname = "b"\ncollection = "c"\ngold = "g"\nfit = false\n', encoding="utf-8")
+    assert [(e.name, e.fit) for e in load_suite(suite)] == [("a", True), ("b", False)]
+
+
 def test_paths_are_relative_to_the_suite_file(tmp_path):
     (tmp_path / "eval").mkdir()
     suite = tmp_path / "eval" / "s.toml"
@@ -36,6 +43,7 @@ def test_paths_are_relative_to_the_suite_file(tmp_path):
     ("[[collection]]\nname = 'a'\ncollection = 'c'\n", "'gold' must be a non-empty string"),
     ("[[collection]]\nname = 'a b'\ncollection = 'c'\ngold = 'g'\n", "must be letters, digits"),
     ("[[collection]]\nname = 'a'\ncollection = 'c'\ngold = 'g'\ncolour = 1\n", "unknown key 'colour'"),
+    ("[[collection]]\nname = 'a'\ncollection = 'c'\ngold = 'g'\nfit = 'no'\n", "'fit' must be true or false"),
     ("[[collection]]\nname = 'a'\ncollection = 'c'\ngold = 'g'\n" * 2, "names must be unique"),
     ("[[collection]\n", "suite"),
 ])
