@@ -9,7 +9,8 @@ selector decides between them with the question in view:
   labelled PERSON, ORG, GPE, DATE, CARDINAL, ..., or NP;
 - the question-typed spans of rag/answer/extraction.py (dates, quantities,
   names, enumerations), with the score it gives them; for a name, the spans
-  the source marks as code are typed spans too;
+  the source marks as code are typed spans too, and in a source that marks
+  none (plain text, a PDF) the tokens written as code;
 - literal tokens of technical text the entity model does not know: words
   with an underscore, option flags, backslash commands, numbers with a unit
   glued on (128MB), words in capitals (ACCESS EXCLUSIVE);
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,6 +59,8 @@ _LITERAL = re.compile(
     r"|(?<!\w/)[A-Z][A-Z0-9_]+(?:[ -][A-Z][A-Z0-9_]+)*(?!/\w)"  # words in capitals, and runs of them; not "TCP/IP"
     r")(?![\w\\])"
 )
+# What a source without markup writes as code: identifiers, option flags, backslash commands.
+_CODELIKE = re.compile(r"-{1,2}[A-Za-z][\w-]*(?:=\w+)?|\\[A-Za-z]+|\w*[A-Za-z]\w*(?:[_.]\w+)+")
 _CLAUSE_BREAK = re.compile(r"\s*(?:[,;:()\u2014]|\s[\u2013-]\s)\s*")
 _MIN_CLAUSE_WORDS = 3
 
@@ -130,7 +134,16 @@ def candidates(
                 add(passage, sentence, sentence.start + start, sentence.start + end, EXPANSION)
     names = qtype.kind == NAME
 
+    marks_code: dict[str, bool] = {}
+
     def marked(passage: Passage, sentence: Sentence) -> list[tuple[int, int]]:
+        """The spans the source marks as code; in a source that marks none (plain text, a PDF), the
+        tokens written as code are: identifiers, option flags, backslash commands."""
+        doc_id = passage.hit.chunk.doc_id
+        if doc_id not in marks_code:
+            marks_code[doc_id] = any(m.label == MARKED for m in mentions_in(doc_id, 0, sys.maxsize))
+        if not marks_code[doc_id]:
+            return [m.span() for m in _LITERAL.finditer(sentence.text) if _CODELIKE.fullmatch(m.group(0))]
         found_in = mentions_of(passage, sentence)
         return [(m.start - sentence.start, m.end - sentence.start) for m in found_in if m.label == MARKED]
 

@@ -253,3 +253,18 @@ def test_a_quantity_loses_the_words_restating_what_is_counted(text: str, questio
     candidate = Candidate(passage, passage.sentences[0], 0, 0, len(text), text, TYPED)
     cut = without_counted_echo(candidate, terms(question))
     assert cut.text == shown and text[cut.start : cut.end] == shown
+
+
+def test_in_a_source_marking_no_code_the_tokens_written_as_code_are_names() -> None:
+    """A PDF's function reference marks nothing: its identifiers are the names a "which function"
+    question asks for. Where the source marks code, only the marked spans are."""
+    from rag.ingestion.nlp import MARKED
+
+    text = "[Function]int asn1_parser2tree (const char * file) builds the definitions from a file."
+    question = "Which function builds the definitions from a file?"
+    passage, mentions_in = _passage(text)
+    assert "asn1_parser2tree" in _by_source(candidates(question, [passage], mentions_in), TYPED)
+    start = text.index("int")
+    passage, mentions_in = _passage(text, (Mention(start, start + 3, MARKED),))
+    typed = _by_source(candidates(question, [passage], mentions_in), TYPED)
+    assert "asn1_parser2tree" not in typed and "int" in typed
