@@ -59,8 +59,11 @@ _LITERAL = re.compile(
     r"|(?<!\w/)[A-Z][A-Z0-9_]+(?:[ -][A-Z][A-Z0-9_]+)*(?!/\w)"  # words in capitals, and runs of them; not "TCP/IP"
     r")(?![\w\\])"
 )
-# What a source without markup writes as code: identifiers, option flags, backslash commands.
-_CODELIKE = re.compile(r"-{1,2}[A-Za-z][\w-]*(?:=\w+)?|\\[A-Za-z]+|\w*[A-Za-z]\w*(?:[_.]\w+)+")
+# What a source without markup writes as code: option flags, backslash commands, identifiers (snake_case,
+# dotted); not an initialism (e.g, U.S).
+_CODELIKE = re.compile(
+    r"(?<![\w\\-])(?!(?:[A-Za-z]\.)+[A-Za-z]?(?!\w))(?:-{1,2}[A-Za-z][\w-]*(?:=\w+)?|\\[A-Za-z]+|\w*[A-Za-z]\w*(?:[_.]\w+)+)(?![\w\\])"
+)
 _CLAUSE_BREAK = re.compile(r"\s*(?:[,;:()\u2014]|\s[\u2013-]\s)\s*")
 _MIN_CLAUSE_WORDS = 3
 
@@ -143,7 +146,7 @@ def candidates(
         if doc_id not in marks_code:
             marks_code[doc_id] = any(m.label == MARKED for m in mentions_in(doc_id, 0, sys.maxsize))
         if not marks_code[doc_id]:
-            return [m.span() for m in _LITERAL.finditer(sentence.text) if _CODELIKE.fullmatch(m.group(0))]
+            return [m.span() for m in _CODELIKE.finditer(sentence.text)]
         found_in = mentions_of(passage, sentence)
         return [(m.start - sentence.start, m.end - sentence.start) for m in found_in if m.label == MARKED]
 

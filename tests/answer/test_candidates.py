@@ -268,3 +268,6 @@ def test_in_a_source_marking_no_code_the_tokens_written_as_code_are_names() -> N
     passage, mentions_in = _passage(text, (Mention(start, start + 3, MARKED),))
     typed = _by_source(candidates(question, [passage], mentions_in), TYPED)
     assert "asn1_parser2tree" not in typed and "int" in typed
+    passage, mentions_in = _passage("Pass a flag, e.g. --verbose in the U.S. build, to print the details.")
+    typed = _by_source(candidates("Which flag prints the details?", [passage], mentions_in), TYPED)
+    assert "--verbose" in typed and not {"e.g", "U.S"} & typed
