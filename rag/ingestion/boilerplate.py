@@ -175,6 +175,9 @@ def content_sections(text: str) -> tuple[list[Span], HeaderInfo]:
     """
     lines = _split_lines(text)
     header_end = _header_end(lines)
+    # A text with no line of prose (a snippet of facts: "Headquarters: Austin, Texas") has no
+    # section labels to drop: its short lines are its content.
+    has_prose = any(_is_paragraph(line.text) for line in lines)
     kept: list[Span] = []
     title: str | None = None
     date: str | None = None
@@ -207,7 +210,7 @@ def content_sections(text: str) -> tuple[list[Span], HeaderInfo]:
             continue  # the title repeated (e.g. in a different case)
         if in_header and title is None and _is_headline(line):
             title = line.text
-        elif in_header and _is_category_label(line.text):
+        elif in_header and has_prose and _is_category_label(line.text):
             continue
         kept.append((line.start, line.end))
     return kept, HeaderInfo(title=title, date=date, author=author, source=source)

@@ -38,7 +38,7 @@ from rag.ingestion.pages import page_text
 
 # Bump when extraction changes what text a file yields: the manifest records it,
 # and a change re-ingests everything (raw-byte hashes alone would miss it).
-LOADER_VERSION = "7-pages"
+LOADER_VERSION = "8-prose"
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf"})
 TEXT_SUFFIXES = frozenset({".txt", ".md"})

@@ -225,6 +225,17 @@ def test_related_teasers_end_at_next_real_paragraph() -> None:
     assert info.title == "A Headline About Something Important"
 
 
+def test_a_snippet_with_no_prose_keeps_its_short_lines_and_an_article_drops_its_labels() -> None:
+    """A web snippet of facts has no section labels to drop; above an article's prose, a short
+    line such as "News World" is one."""
+    snippet = "Tesla, Inc.\n\nHeadquarters: Austin, Texas\nFounded: July 1, 2003\n"
+    spans, _ = content_sections(snippet)
+    assert [snippet[s:e] for s, e in spans] == ["Tesla, Inc.", "Headquarters: Austin, Texas", "Founded: July 1, 2003"]
+    article = "News World\n\nHeadquarters: Austin\n\n" + PARAGRAPHS[0]
+    spans, _ = content_sections(article)
+    assert [article[s:e] for s, e in spans] == [PARAGRAPHS[0]]
+
+
 def test_line_endings_are_kept_and_offsets_point_into_text() -> None:
     text = "Views: 12\r\n" + PARAGRAPHS[0] + "\r\n\r\n" + PARAGRAPHS[1] + "\r" + PARAGRAPHS[2]
     spans, _ = content_sections(text)
