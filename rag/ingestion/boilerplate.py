@@ -176,7 +176,7 @@ def content_sections(text: str) -> tuple[list[Span], HeaderInfo]:
     lines = _split_lines(text)
     header_end = _header_end(lines)
     # A text with no line of prose (a snippet of facts: "Headquarters: Austin, Texas") has no
-    # section labels to drop: its short lines are its content.
+    # section labels to drop: its short lines are its content, the first its title.
     has_prose = any(_is_paragraph(line.text) for line in lines)
     kept: list[Span] = []
     title: str | None = None
@@ -208,8 +208,8 @@ def content_sections(text: str) -> tuple[list[Span], HeaderInfo]:
             continue
         if title is not None and _same_text(line.text, title):
             continue  # the title repeated (e.g. in a different case)
-        if in_header and title is None and _is_headline(line):
-            title = line.text
+        if in_header and title is None and (_is_headline(line) or not (has_prose or kept)):
+            title = line.text  # a headline; in a text without prose, its first line
         elif in_header and has_prose and _is_category_label(line.text):
             continue
         kept.append((line.start, line.end))

@@ -229,8 +229,9 @@ def test_a_snippet_with_no_prose_keeps_its_short_lines_and_an_article_drops_its_
     """A web snippet of facts has no section labels to drop; above an article's prose, a short
     line such as "News World" is one."""
     snippet = "Tesla, Inc.\n\nHeadquarters: Austin, Texas\nFounded: July 1, 2003\n"
-    spans, _ = content_sections(snippet)
+    spans, info = content_sections(snippet)
     assert [snippet[s:e] for s, e in spans] == ["Tesla, Inc.", "Headquarters: Austin, Texas", "Founded: July 1, 2003"]
+    assert info.title == "Tesla, Inc."
     article = "News World\n\nHeadquarters: Austin\n\n" + PARAGRAPHS[0]
     spans, _ = content_sections(article)
     assert [article[s:e] for s, e in spans] == [PARAGRAPHS[0]]
