@@ -100,9 +100,8 @@ def _recurring(pages: list[list[str]], edges: list[tuple[int, list[int]]], enoug
     """The edge lines whose shape (numbers blanked) recurs at the edge of most pages; on the first
     page, the recurring head is the document's title, and stays."""
     lines = [(i, n) for i, (top, bottom) in edges if i > 0 for n in dict.fromkeys(top + bottom)]
-    count = Counter(shape for shape in {(i, _shape(pages[i][n])) for i, n in lines})
-    per_shape = Counter(shape for _, shape in count)
-    return {(i, n) for i, n in lines if per_shape[_shape(pages[i][n])] >= enough}
+    pages_with = Counter(shape for _, shape in {(i, _shape(pages[i][n])) for i, n in lines})
+    return {(i, n) for i, n in lines if pages_with[_shape(pages[i][n])] >= enough}
 
 
 def _shape(line: str) -> str:
