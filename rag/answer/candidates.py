@@ -49,21 +49,22 @@ EXPANSION = "EXPANSION"  # the long form of the abbreviation a question asks abo
 MAX_SENTENCE_WORDS = 50
 MAX_UNIT_EXTENSION = 2  # words a quantity's noun phrase may run on past the extractor's unit
 
-# Literal tokens of technical text: work_mem, --schema-only, \timing, 128MB, postgresql.auto.conf, BUFFERS.
-_LITERAL = re.compile(
-    r"(?<![\w\\-])(?:"
+# Tokens written as code: option flags, backslash commands, snake_case and dotted names.
+_CODE_TOKENS = (
     r"-{1,2}[A-Za-z][\w-]*(?:=\w+)?"  # option flags
     r"|\\[A-Za-z]+"  # backslash commands
     r"|\w*[A-Za-z]\w*(?:[_.]\w+)+"  # snake_case, dotted names
+)
+_TOKEN_START, _TOKEN_END = r"(?<![\w\\-])", r"(?![\w\\])"
+# Literal tokens of technical text: work_mem, --schema-only, \timing, 128MB, postgresql.auto.conf, BUFFERS.
+_LITERAL = re.compile(
+    rf"{_TOKEN_START}(?:{_CODE_TOKENS}"
     r"|\d+(?:\.\d+)?[A-Za-z]{1,3}\b"  # numbers with a unit glued on
     r"|(?<!\w/)[A-Z][A-Z0-9_]+(?:[ -][A-Z][A-Z0-9_]+)*(?!/\w)"  # words in capitals, and runs of them; not "TCP/IP"
-    r")(?![\w\\])"
+    rf"){_TOKEN_END}"
 )
-# What a source without markup writes as code: option flags, backslash commands, identifiers (snake_case,
-# dotted); not an initialism (e.g, U.S).
-_CODELIKE = re.compile(
-    r"(?<![\w\\-])(?!(?:[A-Za-z]\.)+[A-Za-z]?(?!\w))(?:-{1,2}[A-Za-z][\w-]*(?:=\w+)?|\\[A-Za-z]+|\w*[A-Za-z]\w*(?:[_.]\w+)+)(?![\w\\])"
-)
+# What a source without markup writes as code: the code tokens, not an initialism (e.g, U.S).
+_CODELIKE = re.compile(rf"{_TOKEN_START}(?!(?:[A-Za-z]\.)+[A-Za-z]?(?!\w))(?:{_CODE_TOKENS}){_TOKEN_END}")
 _CLAUSE_BREAK = re.compile(r"\s*(?:[,;:()\u2014]|\s[\u2013-]\s)\s*")
 _MIN_CLAUSE_WORDS = 3
 

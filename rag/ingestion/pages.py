@@ -27,6 +27,8 @@ EDGE_WORDS = 12  # at most: a longer line is prose, even at a page's edge
 RECURRING = 0.5  # share of the pages a head or foot must recur on, without a number
 MIN_PAGES = 3  # fewer pages show no pattern
 
+Edges = list[tuple[int, tuple[list[int], list[int]]]]  # each page's index, its top and bottom edge lines
+
 _LEADER = re.compile(r"(?:\.\s?){4,}\s*(?:\d+|[ivxlc]+)\s*$", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d+\b")
 # A word hyphenated at a line's end ("manip-" / "ulation"), an identifier broken after its underscore.
@@ -43,8 +45,9 @@ def page_text(pages: list[str]) -> str:
     for index, page in enumerate(lines):
         body = [line for n, line in enumerate(page) if (index, n) not in furniture and not _LEADER.search(line)]
         kept = _BROKEN.sub("", "\n".join(body)).strip("\n")
-        if kept:
-            text += ("\n" if _runs_on(text, kept) else "\n\n") + kept if text else kept
+        if kept and text:
+            text += "\n" if _runs_on(text, kept) else "\n\n"
+        text += kept
     return text
 
 
@@ -76,7 +79,7 @@ def _edge_lines(page: list[str]) -> tuple[list[int], list[int]]:
     return top, run([n for n in reversed(filled) if n not in top])
 
 
-def _numbered(pages: list[list[str]], edges: list[tuple[int, list[int]]], enough: float) -> set[tuple[int, int]]:
+def _numbered(pages: list[list[str]], edges: Edges, enough: float) -> set[tuple[int, int]]:
     """At each end of a page, the outermost line that prints the page's number: the number minus
     the page's index is one offset on most pages (the front matter's roman numbers and a cover page
     aside). A chapter's numbered heading under it stays."""
@@ -86,17 +89,19 @@ def _numbered(pages: list[list[str]], edges: list[tuple[int, list[int]]], enough
     pages_with: Counter[int] = Counter()
     for i, (top, bottom) in edges:
         pages_with.update(set().union(*(offsets(i, n) for n in top + bottom)))
-    best = [offset for offset, count in pages_with.most_common(1) if count >= enough]
-    if not best:
+    offset, count = pages_with.most_common(1)[0] if pages_with else (0, 0)
+    if count < enough:
         return set()
     found = set()
     for i, ends in edges:
         for lines in ends:
-            found.update((i, n) for n in [n for n in lines if best[0] in offsets(i, n)][:1])
+            outermost = next((n for n in lines if offset in offsets(i, n)), None)
+            if outermost is not None:
+                found.add((i, outermost))
     return found
 
 
-def _recurring(pages: list[list[str]], edges: list[tuple[int, list[int]]], enough: float) -> set[tuple[int, int]]:
+def _recurring(pages: list[list[str]], edges: Edges, enough: float) -> set[tuple[int, int]]:
     """The edge lines whose shape (numbers blanked) recurs at the edge of most pages; on the first
     page, the recurring head is the document's title, and stays."""
     lines = [(i, n) for i, (top, bottom) in edges if i > 0 for n in dict.fromkeys(top + bottom)]
