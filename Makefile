@@ -35,11 +35,16 @@ run: ingest
 ask: ingest
 	$(BIN)/rag ask "$(QUESTION)"
 
-browser:
-	@if [ ! -x $(CHROMIUM) ]; then \
+# Debian package $(2) installed unless the test $(1) holds (as root, or through sudo).
+define apt_need
+	@if [ ! $(1) ]; then \
 		$(SUDO) apt-get update && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $(2); \
 	fi
+endef
+
+browser:
+	$(call apt_need,-x $(CHROMIUM),chromium)
 
 # The technical-manual collection (data/pgmanual/README.md): the pages listed in
 # data/pgmanual/pages.txt, copied from Debian's postgresql-doc-15 into data/pgmanual/corpus/
@@ -50,10 +55,7 @@ PG_PAGES  := data/pgmanual/pages.txt
 PG_CORPUS := data/pgmanual/corpus
 
 $(PG_CORPUS)/.copied: $(PG_PAGES) data/pgmanual/collection.toml Makefile
-	@if [ ! -d $(PG_HTML) ]; then \
-		$(SUDO) apt-get update && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-doc-15; \
-	fi
+	$(call apt_need,-d $(PG_HTML),postgresql-doc-15)
 	rm -rf $(PG_CORPUS)
 	mkdir -p $(PG_CORPUS)
 	grep -v -e '^#' -e '^[[:space:]]*$$' $(PG_PAGES) | (cd $(PG_HTML) && xargs cp -t $(CURDIR)/$(PG_CORPUS))
@@ -72,10 +74,7 @@ TASN1_PDF    ?= /usr/share/doc/libtasn1-doc/libtasn1.pdf
 TASN1_CORPUS := data/tasn1manual/corpus
 
 $(TASN1_CORPUS)/libtasn1.pdf:
-	@if [ ! -f $(TASN1_PDF) ]; then \
-		$(SUDO) apt-get update && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libtasn1-doc; \
-	fi
+	$(call apt_need,-f $(TASN1_PDF),libtasn1-doc)
 	mkdir -p $(TASN1_CORPUS)
 	cp $(TASN1_PDF) $@
 
