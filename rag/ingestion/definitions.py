@@ -45,7 +45,7 @@ def defined_in_html(root, text: str) -> tuple[Definition, ...]:
 
 
 def _find_term(text: str, words: list[str], cursor: int) -> tuple[int, int] | None:
-    first = re.compile(r"(?:^|\n)[ \t]*(" + re.escape(words[0]) + r")" + _word_end(words[0]))
+    first = re.compile(r"(?:^|\n)[ \t]*(?:[-*•][ \t]+)?(" + re.escape(words[0]) + r")" + _word_end(words[0]))
     match = first.search(text, cursor)
     if match is None:
         return None

@@ -38,7 +38,7 @@ from rag.ingestion.pages import page_text
 
 # Bump when extraction changes what text a file yields: the manifest records it,
 # and a change re-ingests everything (raw-byte hashes alone would miss it).
-LOADER_VERSION = "8-prose"
+LOADER_VERSION = "9-html-blocks"
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf"})
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
@@ -170,33 +170,91 @@ def _decode_html(path: Path, data: bytes) -> str:
 _HIDDEN_STYLE = re.compile(r"(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.I)
 
 
-def _drop_hidden(html: str):
-    """The page without elements a reader never sees (display:none, `hidden`, aria-hidden) and
-    without the bars linking to the pages around it, as markup and as its parsed tree (None where
-    lxml cannot parse it).
+def _visible_tree(html: str):
+    """The parsed page without elements a reader never sees (display:none, `hidden`, aria-hidden),
+    without the bars linking to the pages around it and without permalinks; None where lxml
+    cannot parse it.
 
     Hidden text is where prompt injections hide ("ignore previous
     instructions..."); what a person cannot read on the page should not reach
     the index or the model either. Markup lxml cannot parse is left to
     trafilatura, which reports it.
     """
-    from lxml import html as lxml_html
-
     try:
         root = _parsed(html)
     except Exception:  # noqa: BLE001 - empty or unparsable: trafilatura decides
-        return html, None
+        return None
     hidden = [
         element
         for element in root.xpath("//*[@hidden or @aria-hidden='true' or @style]")
         if element.get("hidden") is not None
         or element.get("aria-hidden") == "true"
         or _HIDDEN_STYLE.search(element.get("style") or "")
-    ] + _navigation_bars(root)
+    ] + _navigation_bars(root) + _permalinks(root)
     for element in hidden:
         if element.getparent() is not None:
             element.drop_tree()
-    return (lxml_html.tostring(root, encoding="unicode") if hidden else html), root
+    return root
+
+
+# A link to a place on its own page whose whole text is one sign: the permalink a generated page
+# puts after each heading and definition (Sphinx's and MkDocs' "¶", others' "#" or "§").
+_PERMALINK_TEXT = re.compile(r"[^\w\s]")
+
+
+def _permalinks(root) -> list:
+    return [
+        a for a in root.xpath("//a[starts-with(@href, '#')]") if _PERMALINK_TEXT.fullmatch(a.text_content().strip())
+    ]
+
+
+def _as_blocks(root) -> str:
+    """The page's markup for the extractor: line breaks in a paragraph are spaces, as a browser
+    shows them, and each description of a definition list is a block.
+
+    The extractor keeps a source's line breaks, which would end a sentence
+    mid-clause. It writes a definition list as a bulleted list, each item on one
+    line: the paragraphs and code of a description would run into one sentence.
+    As a block, each keeps its own lines; the terms stay list items.
+    """
+    from copy import deepcopy
+
+    from lxml import html as lxml_html
+
+    copy = deepcopy(root)
+    for element in copy.iter("dd"):
+        element.tag = "section"  # as "div" or "p" the extractor drops the link-dense ones
+    for paragraph in copy.iter("p"):
+        _unbroken(paragraph)
+    return lxml_html.tostring(copy, encoding="unicode")
+
+
+_LINE_BREAK = re.compile(r"[ \t]*[\r\n]+[ \t]*")
+
+
+def _unbroken(paragraph) -> None:
+    """A paragraph's line breaks as spaces, but for those around it (the extractor's block breaks)."""
+    slots = list(_text_slots(paragraph))
+    for i, (element, slot) in enumerate(slots):
+        head, body, rest = _SPACED.fullmatch(getattr(element, slot)).groups()
+        head = head if i == 0 else _LINE_BREAK.sub(" ", head)
+        rest = rest if i == len(slots) - 1 else _LINE_BREAK.sub(" ", rest)
+        setattr(element, slot, head + _LINE_BREAK.sub(" ", body) + rest)
+
+
+_SPACED = re.compile(r"(\s*)(.*?)(\s*)", re.S)
+
+
+def _text_slots(element):
+    """Where an element's text is, in reading order, as (element, "text" or "tail"); not in <pre>."""
+    if element.tag == "pre":
+        return
+    if element.text:
+        yield element, "text"
+    for child in element:
+        yield from _text_slots(child)
+        if child.tail:
+            yield child, "tail"
 
 
 _NAVIGATION_RELS = frozenset({"prev", "previous", "next", "up", "index", "contents", "start", "first", "last"})
@@ -237,7 +295,8 @@ def _extract_html(path: Path, data: bytes) -> tuple[str, str | None, str | None,
     html = _decode_html(path, data)
     if not _HTML_TAG.search(html):
         raise LoadError(path, "no HTML markup found (corrupt or not an HTML page)")
-    visible, root = _drop_hidden(html)
+    root = _visible_tree(html)
+    visible = _as_blocks(root) if root is not None else html
     try:
         text = trafilatura.extract(visible, output_format="txt", include_comments=False, with_metadata=False)
         metadata = trafilatura.extract_metadata(html)

@@ -33,3 +33,41 @@ def test_plain_text_defines_nothing(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("checkpoint_timeout\nThe default is five minutes.\n", encoding="utf-8")
     assert load_document(path).defined == ()
+
+
+# Sphinx's shape: the signature in a dt with a permalink, the description's paragraphs and example in
+# a dd, the source's line breaks inside each paragraph.
+SPHINX_PAGE = """<html><head><title>cachetools — Caches</title></head><body>
+<div class="body" role="main"><section id="module-cachetools"><h1>cachetools — Caches<a
+class="headerlink" href="#module-cachetools" title="Permalink to this headline">¶</a></h1>
+<p>This module provides decorators that remember what a function returned for
+the arguments it was given.</p>
+<dl class="py function">
+<dt class="sig sig-object py" id="cachetools.memo"><span class="sig-prename">cachetools.</span><span
+class="sig-name">memo</span>(<em>limit=64</em>)<a class="headerlink" href="#cachetools.memo">¶</a></dt>
+<dd><p>Decorator that saves up to <em>limit</em> results of the function it wraps. An
+<code>OSError</code>
+exception is raised when the store is full.</p>
+<p>Example:</p>
+<div class="highlight"><pre>@memo
+def square(n):
+    return n * n
+</pre></div>
+<p>If <em>limit</em> is zero, nothing is ever saved.</p>
+</dd></dl>
+<p>A closing paragraph about something else entirely, long enough to be kept by the extractor.</p>
+</section></div></body></html>"""
+
+
+def test_a_sphinx_signature_is_a_term_and_its_paragraphs_stay_sentences(tmp_path):
+    path = tmp_path / "cachetools.html"
+    path.write_text(SPHINX_PAGE, encoding="utf-8")
+    doc = load_document(path)
+    assert "¶" not in doc.text  # the permalinks
+    assert "An OSError exception is raised when the store is full." in doc.text  # a paragraph's line breaks
+    assert "the arguments it was given" in doc.text
+    term = doc.defining(doc.text.index("If limit is zero"))
+    assert term is not None and doc.text[term[0] : term[1]] == "cachetools.memo(limit=64)"
+    example = doc.text.index("@memo")
+    assert doc.text[example - 1] == "\n" and "Example:\n" in doc.text  # the code is not in a sentence
+    assert "If limit is zero, nothing is ever saved." in doc.text.splitlines()
