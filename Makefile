@@ -9,7 +9,7 @@ QUESTION ?= When did Chinese troops arrive in Belarus?
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run ask browser pgmanual tasn1manual eval-all test test-fast ingest lint clean bench bench-scale bench-llamaindex-venv
+.PHONY: install run ask browser pgmanual tasn1manual pydocs eval-all test test-fast ingest lint clean bench bench-scale bench-llamaindex-venv
 
 # torch first and pinned: its CPU wheel; a bare requirement would pull a multi-GB CUDA build.
 # llama-cpp-python compiles from source (~5 min once; pip's wheel cache makes it fast after);
@@ -80,11 +80,28 @@ $(TASN1_CORPUS)/libtasn1.pdf:
 
 tasn1manual: $(TASN1_CORPUS)/libtasn1.pdf
 
-test: install browser pgmanual tasn1manual
+# A held-out collection in Sphinx HTML (data/pydocs/README.md): the pages of the Python 3.11
+# library reference listed in data/pydocs/pages.txt, from Debian's python3.11-doc, copied into
+# data/pydocs/corpus/ (git-ignored) with the collection's collection.toml.
+PY_HTML   ?= /usr/share/doc/python3.11/html/library
+PY_PAGES  := data/pydocs/pages.txt
+PY_CORPUS := data/pydocs/corpus
+
+$(PY_CORPUS)/.copied: $(PY_PAGES) data/pydocs/collection.toml Makefile
+	$(call apt_need,-d $(PY_HTML),python3.11-doc)
+	rm -rf $(PY_CORPUS)
+	mkdir -p $(PY_CORPUS)
+	grep -v -e '^#' -e '^[[:space:]]*$$' $(PY_PAGES) | (cd $(PY_HTML) && xargs cp -t $(CURDIR)/$(PY_CORPUS))
+	cp data/pydocs/collection.toml $(PY_CORPUS)/
+	touch $@
+
+pydocs: $(PY_CORPUS)/.copied
+
+test: install browser pgmanual tasn1manual pydocs
 	$(BIN)/python -m pytest
 
 # Every development collection (eval/suite.toml), a row each, each against its own gate baseline.
-eval-all: install pgmanual tasn1manual
+eval-all: install pgmanual tasn1manual pydocs
 	$(BIN)/rag eval --suite eval/suite.toml
 
 test-fast: install
