@@ -210,12 +210,13 @@ def _permalinks(root) -> list:
 
 def _as_blocks(root) -> str:
     """The page's markup for the extractor: line breaks in a paragraph are spaces, as a browser
-    shows them, and each description of a definition list is a block.
+    shows them, and each description of a definition list, and each footnote, is a block.
 
     The extractor keeps a source's line breaks, which would end a sentence
     mid-clause. It writes a definition list as a bulleted list, each item on one
     line: the paragraphs and code of a description would run into one sentence.
-    As a block, each keeps its own lines; the terms stay list items.
+    As a block, each keeps its own lines; the terms stay list items. It drops
+    every aside, the page's footnotes among them (ARIA's note roles): they are content.
     """
     from copy import deepcopy
 
@@ -224,11 +225,15 @@ def _as_blocks(root) -> str:
     copy = deepcopy(root)
     for element in copy.iter("dd"):
         element.tag = "section"  # as "div" or "p" the extractor drops the link-dense ones
+    for note in [e for e in copy.iter() if e.get("role") in _NOTE_ROLES]:
+        for element in (note, *note.iterancestors("aside")):
+            element.tag = "section"
     for paragraph in copy.iter("p"):
         _unbroken(paragraph)
     return lxml_html.tostring(copy, encoding="unicode")
 
 
+_NOTE_ROLES = frozenset({"note", "doc-footnote", "doc-endnote", "doc-endnotes"})
 _LINE_BREAK = re.compile(r"[ \t]*[\r\n]+[ \t]*")
 
 

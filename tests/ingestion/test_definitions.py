@@ -56,6 +56,10 @@ def square(n):
 <p>If <em>limit</em> is zero, nothing is ever saved.</p>
 </dd></dl>
 <p>A closing paragraph about something else entirely, long enough to be kept by the extractor.</p>
+<p class="rubric">Footnotes</p>
+<aside class="footnote-list"><aside class="footnote" id="id3" role="note"><span class="label">[1]</span>
+<p>A saved result is never
+refreshed.</p></aside></aside>
 </section></div></body></html>"""
 
 
@@ -71,3 +75,4 @@ def test_a_sphinx_signature_is_a_term_and_its_paragraphs_stay_sentences(tmp_path
     example = doc.text.index("@memo")
     assert doc.text[example - 1] == "\n" and "Example:\n" in doc.text  # the code is not in a sentence
     assert "If limit is zero, nothing is ever saved." in doc.text.splitlines()
+    assert "A saved result is never refreshed." in doc.text  # a footnote is the page's content
