@@ -38,7 +38,7 @@ from rag.ingestion.pages import page_text
 
 # Bump when extraction changes what text a file yields: the manifest records it,
 # and a change re-ingests everything (raw-byte hashes alone would miss it).
-LOADER_VERSION = "9-html-blocks"
+LOADER_VERSION = "10-definition-blocks"
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf"})
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
@@ -215,7 +215,7 @@ def _as_blocks(root) -> str:
     The extractor keeps a source's line breaks, which would end a sentence
     mid-clause. It writes a definition list as a bulleted list, each item on one
     line: the paragraphs and code of a description would run into one sentence.
-    As a block, each keeps its own lines; the terms stay list items. It drops
+    As blocks, each keeps its own lines. It drops
     every aside, the page's footnotes among them (ARIA's note roles): they are content.
     """
     from copy import deepcopy
@@ -223,8 +223,8 @@ def _as_blocks(root) -> str:
     from lxml import html as lxml_html
 
     copy = deepcopy(root)
-    for element in copy.iter("dd"):
-        element.tag = "section"  # as "div" or "p" the extractor drops the link-dense ones
+    for element in copy.iter(*_AS_BLOCK):
+        element.tag = _AS_BLOCK[element.tag]
     for note in [e for e in copy.iter() if e.get("role") in _NOTE_ROLES]:
         for element in (note, *note.iterancestors("aside")):
             element.tag = "section"
@@ -233,6 +233,9 @@ def _as_blocks(root) -> str:
     return lxml_html.tostring(copy, encoding="unicode")
 
 
+# A term as a heading over its description: as a list item the extractor moves a nested list's terms
+# away from their descriptions, as a paragraph it drops a link-dense one (so too a description).
+_AS_BLOCK = {"dl": "div", "dt": "h6", "dd": "section"}
 _NOTE_ROLES = frozenset({"note", "doc-footnote", "doc-endnote", "doc-endnotes"})
 _LINE_BREAK = re.compile(r"[ \t]*[\r\n]+[ \t]*")
 
