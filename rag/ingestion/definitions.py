@@ -45,17 +45,25 @@ def defined_in_html(root, text: str) -> tuple[Definition, ...]:
 
 
 def _find_term(text: str, words: list[str], cursor: int) -> tuple[int, int] | None:
+    """The first line start after `cursor` written with all of the term's words; else the one
+    written with most of them (an extractor may drop a setting's type), the earliest of those.
+    A line that only shares the first word ("class ...") is another term's."""
     first = re.compile(r"(?:^|\n)[ \t]*(?:[-*•][ \t]+)?(" + re.escape(words[0]) + r")" + _word_end(words[0]))
-    match = first.search(text, cursor)
-    if match is None:
-        return None
-    start, end = match.span(1)
-    for word in words[1:]:
-        more = re.compile(r"[ \t]*" + re.escape(word) + _word_end(word)).match(text, end)
-        if more is None:
-            break
-        end = more.end()
-    return start, end
+    rest = [re.compile(r"[ \t]*" + re.escape(word) + _word_end(word)) for word in words[1:]]
+    best: tuple[int, int, int] | None = None  # words matched, start, end
+    for match in first.finditer(text, cursor):
+        start, end = match.span(1)
+        matched = 1
+        for more in rest:
+            found = more.match(text, end)
+            if found is None:
+                break
+            end, matched = found.end(), matched + 1
+        if matched == len(words):
+            return start, end
+        if best is None or matched > best[0]:
+            best = (matched, start, end)
+    return best[1:] if best else None
 
 
 SNAP = 40  # characters a description's estimated end may move to reach a line break

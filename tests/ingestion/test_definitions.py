@@ -76,3 +76,18 @@ def test_a_sphinx_signature_is_a_term_and_its_paragraphs_stay_sentences(tmp_path
     assert doc.text[example - 1] == "\n" and "Example:\n" in doc.text  # the code is not in a sentence
     assert "If limit is zero, nothing is ever saved." in doc.text.splitlines()
     assert "A saved result is never refreshed." in doc.text  # a footnote is the page's content
+
+
+def test_a_term_is_found_where_all_its_words_are_not_at_a_line_sharing_its_first(tmp_path):
+    page = """<html><body><div role="main"><section><h1>Shapes</h1>
+<p>Shapes are drawn by classes; a line of the example below starts with the same word as a term.</p>
+<pre>class Square(Shape): pass
+</pre>
+<dl><dt>class shapes.Circle(radius)</dt><dd><p>A round shape of the given radius, drawn from its centre.</p></dd></dl>
+<p>A closing paragraph about something else entirely, long enough to be kept by the extractor.</p>
+</section></div></body></html>"""
+    path = tmp_path / "shapes.html"
+    path.write_text(page, encoding="utf-8")
+    doc = load_document(path)
+    term = doc.defining(doc.text.index("A round shape"))
+    assert term is not None and doc.text[term[0] : term[1]] == "class shapes.Circle(radius)"
