@@ -208,8 +208,10 @@ def content_sections(text: str) -> tuple[list[Span], HeaderInfo]:
             continue
         if title is not None and _same_text(line.text, title):
             continue  # the title repeated (e.g. in a different case)
-        if in_header and title is None and (_is_headline(line) or not (has_prose or kept)):
-            title = line.text  # a headline; in a text without prose, its first line
+        # a headline; in a text without prose, its first line; the one line above the prose ("Nomadland")
+        opens = i == header_end - 1 == 0
+        if in_header and title is None and (_is_headline(line) or not (has_prose or kept) or opens):
+            title = line.text
         elif in_header and has_prose and _is_category_label(line.text):
             continue
         kept.append((line.start, line.end))

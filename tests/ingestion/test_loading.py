@@ -237,6 +237,14 @@ def test_a_snippet_with_no_prose_keeps_its_short_lines_and_an_article_drops_its_
     assert [article[s:e] for s, e in spans] == [PARAGRAPHS[0]]
 
 
+def test_the_one_short_line_right_above_a_snippets_prose_is_its_title() -> None:
+    """"Nomadland" over the sentence about the film names what the sentence is about."""
+    snippet = "Nomadland\n" + PARAGRAPHS[0]
+    spans, info = content_sections(snippet)
+    assert [snippet[s:e] for s, e in spans] == ["Nomadland", PARAGRAPHS[0]]
+    assert info.title == "Nomadland"
+
+
 def test_line_endings_are_kept_and_offsets_point_into_text() -> None:
     text = "Views: 12\r\n" + PARAGRAPHS[0] + "\r\n\r\n" + PARAGRAPHS[1] + "\r" + PARAGRAPHS[2]
     spans, _ = content_sections(text)
