@@ -46,27 +46,35 @@ endef
 browser:
 	$(call apt_need,-x $(CHROMIUM),chromium)
 
-# The technical-manual collection (data/pgmanual/README.md): the pages listed in
-# data/pgmanual/pages.txt, copied from Debian's postgresql-doc-15 into data/pgmanual/corpus/
-# (git-ignored) with the collection's collection.toml. Redone only when the list, the toml or
-# this Makefile changes, or the copy is incomplete.
-PG_HTML   ?= /usr/share/doc/postgresql-doc-15/html
-PG_PAGES  := data/pgmanual/pages.txt
-PG_CORPUS := data/pgmanual/corpus
+# A manual collection of HTML pages, $(2) (data/<name>/): the pages listed in $(2)/pages.txt,
+# copied from the Debian documentation folder $(1) into $(2)/corpus/ (git-ignored) with the
+# collection's collection.toml. Redone only when the list, the toml or this Makefile changes
+# (the .copied stamp), or the copy is incomplete (make <name> checks).
+define copy_pages
+	rm -rf $(2)/corpus
+	mkdir -p $(2)/corpus
+	grep -v -e '^#' -e '^[[:space:]]*$$' $(2)/pages.txt | (cd $(1) && xargs cp -t $(CURDIR)/$(2)/corpus)
+	cp $(2)/collection.toml $(2)/corpus/
+	touch $(2)/corpus/.copied
+endef
 
-$(PG_CORPUS)/.copied: $(PG_PAGES) data/pgmanual/collection.toml Makefile
-	$(call apt_need,-d $(PG_HTML),postgresql-doc-15)
-	rm -rf $(PG_CORPUS)
-	mkdir -p $(PG_CORPUS)
-	grep -v -e '^#' -e '^[[:space:]]*$$' $(PG_PAGES) | (cd $(PG_HTML) && xargs cp -t $(CURDIR)/$(PG_CORPUS))
-	cp data/pgmanual/collection.toml $(PG_CORPUS)/
-	touch $@
-
-pgmanual: $(PG_CORPUS)/.copied
-	@n=$$(grep -c -v -e '^#' -e '^[[:space:]]*$$' $(PG_PAGES)); \
-	if [ "$$(ls $(PG_CORPUS) | wc -l)" != "$$((n + 1))" ]; then \
-		rm -f $(PG_CORPUS)/.copied && $(MAKE) --no-print-directory $(PG_CORPUS)/.copied; \
+define complete_pages
+	@n=$$(grep -c -v -e '^#' -e '^[[:space:]]*$$' $(1)/pages.txt); \
+	if [ "$$(ls $(1)/corpus | wc -l)" != "$$((n + 1))" ]; then \
+		rm -f $(1)/corpus/.copied && $(MAKE) --no-print-directory $(1)/corpus/.copied; \
 	fi
+endef
+
+# The technical-manual collection (data/pgmanual/README.md): pages of the PostgreSQL 15 manual
+# from Debian's postgresql-doc-15.
+PG_HTML ?= /usr/share/doc/postgresql-doc-15/html
+
+data/pgmanual/corpus/.copied: data/pgmanual/pages.txt data/pgmanual/collection.toml Makefile
+	$(call apt_need,-d $(PG_HTML),postgresql-doc-15)
+	$(call copy_pages,$(PG_HTML),data/pgmanual)
+
+pgmanual: data/pgmanual/corpus/.copied
+	$(call complete_pages,data/pgmanual)
 
 # A held-out collection in PDF (data/tasn1manual/README.md): the GNU Libtasn1 manual from
 # Debian's libtasn1-doc, copied into data/tasn1manual/corpus/ (git-ignored).
@@ -80,22 +88,16 @@ $(TASN1_CORPUS)/libtasn1.pdf:
 
 tasn1manual: $(TASN1_CORPUS)/libtasn1.pdf
 
-# A held-out collection in Sphinx HTML (data/pydocs/README.md): the pages of the Python 3.11
-# library reference listed in data/pydocs/pages.txt, from Debian's python3.11-doc, copied into
-# data/pydocs/corpus/ (git-ignored) with the collection's collection.toml.
-PY_HTML   ?= /usr/share/doc/python3.11/html/library
-PY_PAGES  := data/pydocs/pages.txt
-PY_CORPUS := data/pydocs/corpus
+# A held-out collection in Sphinx HTML (data/pydocs/README.md): pages of the Python 3.11
+# library reference from Debian's python3.11-doc.
+PY_HTML ?= /usr/share/doc/python3.11/html/library
 
-$(PY_CORPUS)/.copied: $(PY_PAGES) data/pydocs/collection.toml Makefile
+data/pydocs/corpus/.copied: data/pydocs/pages.txt data/pydocs/collection.toml Makefile
 	$(call apt_need,-d $(PY_HTML),python3.11-doc)
-	rm -rf $(PY_CORPUS)
-	mkdir -p $(PY_CORPUS)
-	grep -v -e '^#' -e '^[[:space:]]*$$' $(PY_PAGES) | (cd $(PY_HTML) && xargs cp -t $(CURDIR)/$(PY_CORPUS))
-	cp data/pydocs/collection.toml $(PY_CORPUS)/
-	touch $@
+	$(call copy_pages,$(PY_HTML),data/pydocs)
 
-pydocs: $(PY_CORPUS)/.copied
+pydocs: data/pydocs/corpus/.copied
+	$(call complete_pages,data/pydocs)
 
 test: install browser pgmanual tasn1manual pydocs
 	$(BIN)/python -m pytest
