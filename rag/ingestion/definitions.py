@@ -48,7 +48,7 @@ def _find_term(text: str, words: list[str], cursor: int) -> tuple[int, int] | No
     """The first line start after `cursor` written with all of the term's words; else the one
     written with most of them (an extractor may drop a setting's type), the earliest of those.
     A line that only shares the first word ("class ...") is another term's."""
-    first = re.compile(r"(?:^|\n)[ \t]*(?:[-*•][ \t]+)?(" + re.escape(words[0]) + r")" + _word_end(words[0]))
+    first = re.compile(r"(?:^|\n)[ \t]*(" + re.escape(words[0]) + r")" + _word_end(words[0]))
     rest = [re.compile(r"[ \t]*" + re.escape(word) + _word_end(word)) for word in words[1:]]
     best: tuple[int, int, int] | None = None  # words matched, start, end
     for match in first.finditer(text, cursor):

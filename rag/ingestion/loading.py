@@ -214,9 +214,9 @@ def _as_blocks(root) -> str:
 
     The extractor keeps a source's line breaks, which would end a sentence
     mid-clause. It writes a definition list as a bulleted list, each item on one
-    line: the paragraphs and code of a description would run into one sentence.
-    As blocks, each keeps its own lines. It drops
-    every aside, the page's footnotes among them (ARIA's note roles): they are content.
+    line: the paragraphs and code of a description would run into one sentence;
+    as blocks, each keeps its own lines. It drops every aside, the page's
+    footnotes among them (ARIA's note roles): they are content.
     """
     from copy import deepcopy
 
