@@ -164,6 +164,7 @@ class QuestionType:
     person: bool = False  # "who ...": asks for a person
     default: bool = False  # asks what holds when nothing is chosen ("by default", "the default X")
     abbreviation: str = ""  # asks what this abbreviation is ("What is PHEIC?")
+    term: bool = False  # asks for a name of a kind a manual defines ("which setting ...")
 
 
 def enumerations(sentence: str, choices_only: bool = False) -> list[tuple[int, int]]:
@@ -286,8 +287,15 @@ def question_type(question: str) -> QuestionType:
     default = kind == VALUE or asks_default  # a value: "what is the default X / X set to"
     abbreviation = match.group(1) if (match := _ABBREVIATION_Q.fullmatch(question)) else ""
     return QuestionType(
-        kind, focus, wants_list, place, grain if kind == DATE else None, unit, person, default, abbreviation
+        kind, focus, wants_list, place, grain if kind == DATE else None, unit, person, default, abbreviation,
+        not person and _asks_for_term(question),
     )
+
+
+def _asks_for_term(question: str) -> bool:
+    """Whether a word before the question's first auxiliary or preposition is a kind of name a manual
+    defines: "Which setting terminates ..." asks for an entry's name, "What level is ..." does not."""
+    return bool(set(terms(_AUXILIARY.sub("", question))) & _term_kinds())
 
 
 _PLAIN_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
@@ -315,6 +323,11 @@ def _picked_group(question: str) -> str:
 @lru_cache(maxsize=1)
 def _measure_terms() -> frozenset[str]:
     return frozenset(terms(" ".join(_Q.quantity_nouns)))
+
+
+@lru_cache(maxsize=1)
+def _term_kinds() -> frozenset[str]:
+    return frozenset(terms(" ".join(_Q.term_kinds)))
 
 
 @lru_cache(maxsize=1)
@@ -611,9 +624,12 @@ def rank_spans(
     draft (`draft_weight`) break ties within and between close sentences.
     For a question asking for a name, `marked(passage, sentence)` adds the
     spans (offsets in the sentence) that the source marks as code: a manual's
-    names of settings and values are lower case more often than not; and
+    names of settings and values are lower case more often than not; and, for
+    one asking for a kind of name a manual defines ("which setting"),
     `defining(passage, sentence)` gives the term whose definition the sentence
     belongs to (article offsets and its text): the name the sentence is about.
+    "What level is the root logger created with?" is answered by what the entry
+    says, not by the method it is documented under.
     """
     qtype = question_type(question)
     q_terms = set(terms(question))
@@ -626,7 +642,7 @@ def rank_spans(
     ranked: list[Span] = []
     for passage, sentence in answer_sentences(qtype, passages, max_sentences):
         text = sentence.text
-        if qtype.kind == NAME and defining is not None:
+        if qtype.kind == NAME and qtype.term and defining is not None:
             ranked += _defined_term(passage, sentence, defining(passage, sentence), q_terms, relevance_weight)
         spans = _candidates(qtype.kind, text, qtype.wants_list, qtype.unit)
         if qtype.kind in (NAME, VALUE) and marked is not None:

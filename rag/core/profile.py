@@ -122,6 +122,7 @@ class QuestionWords:
     person_openers: Words
     place_nouns: Words
     quantity_list_joiner: str
+    term_kinds: Words = ()
     explain_openers: Words = ()
     describe_openers: Words = ()
     yes_no_openers: Words = ()

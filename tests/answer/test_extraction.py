@@ -244,6 +244,18 @@ def test_the_term_a_description_belongs_to_answers_though_it_lies_before_the_pas
     assert "search_path (string)" in named((at - 400, at - 380, "search_path (string)"))  # "searched" is no name
 
 
+def test_a_defined_term_answers_only_a_question_asking_for_a_kind_of_name() -> None:
+    text = "Loggers are created at NOTSET; the root logger is created at level WARNING, which it keeps."
+    passage = Passage(1, Hit(Chunk("doc", 1, 100, 100 + len(text), text, 10), 1.0, 1), "logging",
+                      (Sentence(100, 100 + len(text), text, 0.9),))  # fmt: skip
+
+    def ranked(question):
+        return [s.text for s in rank_spans(question, [passage], defining=lambda p, s: (40, 55, "setLevel(level)"))]
+
+    assert ranked("Which method sets the level of the root logger?")[0] == "setLevel(level)"
+    assert ranked("What level is the root logger created at?") == ["WARNING", "NOTSET"]
+
+
 def test_a_question_asking_for_several_also_reads_the_sentences_enumerating_choices() -> None:
     texts = ["Specifies the shutdown mode.", "The server is stopped.", "mode can be smart, fast, or immediate."]
     passage = _passage_of(texts, (0.9, 0.8, 0.1))
@@ -308,6 +320,22 @@ def test_months_are_not_names_and_designations_are_not_counts() -> None:
 def test_what_precision_or_unit_a_question_wants(question: str, grain, unit) -> None:
     qtype = question_type(question)
     assert (qtype.grain, qtype.unit) == (grain, unit)
+
+
+@pytest.mark.parametrize(
+    "question, term",
+    [
+        ("Which setting terminates idle sessions?", True),
+        ("What exception does subprocess.run raise on a non-zero exit?", True),
+        ("Which pg_dump option dumps only the schema?", True),
+        ("What level is the root logger set to when it is created?", False),  # what an entry says
+        ("Which archive formats can shutil.make_archive produce?", False),
+        ("Who commands the special forces?", False),  # a person, though "commands" reads as a kind
+        ("What type of cells form the barrier?", False),
+    ],
+)
+def test_whether_a_question_asks_for_a_name_a_manual_defines(question: str, term: bool) -> None:
+    assert question_type(question).term is term
 
 
 def test_place_questions() -> None:
