@@ -43,6 +43,9 @@ _IDENTIFIER = re.compile(
     r"(?<![\w\\.-])(?:\w*[A-Za-z]\w*_\w+(?:\.\w+)*|[a-z]\w*(?:\.[a-z]\w+)+|-{1,2}[A-Za-z][\w-]*|\\[A-Za-z]+)(?![\w\\])"
 )
 
+# Qualified names with a capital (pathlib.Path, Path.walk, argparse.ArgumentParser): a class and its members.
+_QUALIFIED = re.compile(r"(?<![\w.\\-])(?=[\w.]*[A-Z])[A-Za-z]\w+(?:\.[A-Za-z]\w+)+")
+
 
 # A lower-case possessor: "the men's singles", "the players' union" (not "Russia's": a name).
 _POSSESSOR = re.compile(r"(?<![\w'’-])([a-z][a-z-]*)(?:['’]s|s['’])(?=[\s,;:?])")
@@ -113,6 +116,7 @@ class Context:
     article_initials: str
     article_sequence: tuple[str, ...] = ()  # the article's terms in order, for multi-word names
     near_text: str = ""  # the text `near` holds the terms of, for identifiers
+    article_text: str = ""  # the whole article, for qualified names
 
 
 def context_of(document_text: str, passage: tuple[int, int], support: tuple[int, int], title: str = "",
@@ -132,7 +136,9 @@ def context_of(document_text: str, passage: tuple[int, int], support: tuple[int,
         pieces += [document_text[s:e] for s, e in spans[lo:hi]]
     near = " ".join(pieces)
     sequence = (*terms(title), *sequence)
-    return Context(set(terms(near)), _initials(near), set(sequence), _initials(title) + initials, sequence, near)
+    return Context(
+        set(terms(near)), _initials(near), set(sequence), _initials(title) + initials, sequence, near, document_text
+    )
 
 
 @lru_cache(maxsize=16)
@@ -155,9 +161,9 @@ def _phrase_in(name: Name, context: Context) -> bool:
 
 def missing_names(question: str, context: Context, subject: frozenset[str] = frozenset()) -> list[str]:
     """The question's names, identifiers and lower-case possessors that the answer's context does
-    not mention. A one-word name in `subject` (held by most documents: "PostgreSQL" in its manual)
-    narrows nothing and is skipped; a longer one ("United States") is specific even when each of
-    its words is common."""
+    not mention, and its qualified names that the answer's article does not write. A one-word
+    name in `subject` (held by most documents: "PostgreSQL" in its manual) narrows nothing and is
+    skipped; a longer one ("United States") is specific even when each of its words is common."""
     missing = []
     for name in question_names(question):
         if len(name.parts) == 1 and name.parts[0] in subject:
@@ -169,6 +175,9 @@ def missing_names(question: str, context: Context, subject: frozenset[str] = fro
     for identifier in question_identifiers(question):
         if not set(terms(identifier)) <= subject and not _written(identifier, context.near_text):
             missing.append(identifier)
+    for qualified in question_qualified_names(question):
+        if not _written(qualified, context.article_text):
+            missing.append(qualified)
     for possessor in question_possessors(question):
         if not set(terms(possessor)) <= subject | context.near:
             missing.append(possessor)
@@ -183,6 +192,13 @@ def question_possessors(question: str) -> list[str]:
 def question_identifiers(question: str) -> list[str]:
     """The technical identifiers a question writes: work_mem, pg_hba.conf, --schema-only, \\timing."""
     return [m.group(0) for m in _IDENTIFIER.finditer(question)]
+
+
+def question_qualified_names(question: str) -> list[str]:
+    """The qualified names with a capital a question writes: Path.walk, argparse.ArgumentParser.
+    A page documents a class's members apart from the class ("Path.read_text" under "class
+    pathlib.Path"), so such a name need only be written somewhere in the answer's article."""
+    return [m.group(0) for m in _QUALIFIED.finditer(question)]
 
 
 def _written(identifier: str, text: str) -> bool:

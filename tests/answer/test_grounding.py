@@ -6,6 +6,7 @@ from rag.answer.grounding import (
     question_identifiers,
     question_names,
     question_possessors,
+    question_qualified_names,
 )
 
 ARTICLE = (
@@ -92,6 +93,18 @@ def test_a_technical_identifier_counts_only_written_out_near_the_answer() -> Non
     assert missing_names("What does the --filter option do?", context) == ["--filter"]
     assert missing_names("What does \\bind do?", context) == ["\\bind"]
     assert question_identifiers("Who is the U.S. president, e.g. in 2019-nCoV times?") == []
+
+
+def test_a_qualified_name_with_a_capital_counts_written_anywhere_in_the_article() -> None:
+    """A page documents a class's members apart from the class: "Path.read_text()" far below
+    "class pathlib.Path"; a member the page never writes (a later version's) is missing."""
+    filler = " ".join(f"Paths of flavour {n} behave alike." for n in range(6))
+    text = f"class pathlib.Path(*pathsegments) A concrete path. {filler} Path.read_text() Return the contents."
+    support = (text.index("Return"), len(text))
+    context = context_of(text, support, support)
+    assert missing_names("Which pathlib.Path method reads a whole file?", context) == []
+    assert missing_names("What does Path.walk() yield for each directory?", context) == ["Path.walk"]
+    assert question_qualified_names("Who is the U.S. president, e.g. in v4.19.0?") == []
 
 
 def test_an_identifier_matches_where_a_pdf_wrote_its_underscores_as_spaces() -> None:
