@@ -274,7 +274,7 @@ def question_type(question: str) -> QuestionType:
     elif kind == OTHER and not asks_default and (group := _picked_group(question)):
         kind, focus = NAME, tuple(terms(group))
     place = bool(_PLACE_Q.match(question)) or (
-        kind == NAME and bool(set(focus[-1:]) & _place_terms())
+        kind == NAME and bool(set(focus[-1:]) & _stems(_Q.place_nouns))
     )
     grain = "year" if _YEAR_Q.search(question) else "day" if _DAY_Q.search(question) else None
     unit = (
@@ -295,7 +295,7 @@ def question_type(question: str) -> QuestionType:
 def _asks_for_term(question: str) -> bool:
     """Whether a word before the question's first auxiliary or preposition is a kind of name a manual
     defines: "Which setting terminates ..." asks for an entry's name, "What level is ..." does not."""
-    return bool(set(terms(_AUXILIARY.sub("", question))) & _term_kinds())
+    return bool(set(terms(_AUXILIARY.sub("", question))) & _stems(_Q.term_kinds))
 
 
 _PLAIN_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
@@ -315,24 +315,15 @@ def _picked_group(question: str) -> str:
         return ""
     if not all(_PLAIN_WORD.fullmatch(w) for w in words):
         return ""  # "What wal_level does ...": a term's name asks for its value, not for a name
-    if set(terms(" ".join(words))) & _measure_terms():
+    if set(terms(" ".join(words))) & _stems(_Q.quantity_nouns):
         return ""  # "What rate was observed?": a measure asks for a quantity
     return " ".join(words)
 
 
-@lru_cache(maxsize=1)
-def _measure_terms() -> frozenset[str]:
-    return frozenset(terms(" ".join(_Q.quantity_nouns)))
-
-
-@lru_cache(maxsize=1)
-def _term_kinds() -> frozenset[str]:
-    return frozenset(terms(" ".join(_Q.term_kinds)))
-
-
-@lru_cache(maxsize=1)
-def _place_terms() -> frozenset[str]:
-    return frozenset(terms(" ".join(_Q.place_nouns)))
+@lru_cache(maxsize=8)
+def _stems(words: tuple[str, ...]) -> frozenset[str]:
+    """The stemmed terms of a profile's word list, worked out once."""
+    return frozenset(terms(" ".join(words)))
 
 
 def _noun_group(words: str) -> str:
@@ -636,7 +627,7 @@ def rank_spans(
     draft_terms = set(terms(draft))
     focus = set(qtype.focus)
     # the noun a quantity counts ("tanks"), not the measure it is asked by ("size", "number")
-    counted = focus - _measure_terms() if qtype.kind == QUANTITY else set()
+    counted = focus - _stems(_Q.quantity_nouns) if qtype.kind == QUANTITY else set()
     head = set(qtype.focus[-1:])
     no_possessor = qtype.kind == NAME and not _POSSESSIVE.search(question.split(None, 1)[-1])  # unless it has one: "which country's troops"
     ranked: list[Span] = []
