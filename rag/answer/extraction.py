@@ -85,7 +85,13 @@ _ABBREVIATION_Q = re.compile(
 _VALUE_Q = re.compile(
     rf"\b{words_group(_Q.value_openers)}\b[^?]*?\b{words_group((*_Q.value_words, *_Q.default_words))}\b", re.I
 )
-_DEFAULT_STATED = re.compile(rf"\b{words_group(_A.default_markers)}\b", re.I)
+_NAMED, _COPULA = words_group(_A.default_names), words_group(sorted(_A.copulas))
+_DEFAULT_STATED = re.compile(
+    rf"\b{words_group(_A.default_markers)}\b"
+    rf"|\b{_NAMED}(?:\s+[\w-]+){{0,4}}\s+{_COPULA}\b|\b{_COPULA}\s+(?:[\w-]+\s+)?{_NAMED}\b"  # the copula
+    rf"|\(\s*{_NAMED}\b|\b{_NAMED}\s*,",  # set apart: "zero (the default)", "The default, LOG, ..."
+    re.I,
+) if _A.default_names else re.compile(rf"\b{words_group(_A.default_markers)}\b", re.I)  # fmt: skip
 # On a tie the earlier entry wins: "what is the default value of X" is a value, not a quantity.
 _KIND_SIGNS = ((DATE, _DATE_Q), (VALUE, _VALUE_Q), (QUANTITY, _QUANTITY_Q), (NAME, _NAME_Q))
 _OTHER = rf"(?:{words_group(_Q.other_words)}\s+)?"

@@ -359,8 +359,18 @@ def _term_fit(view: QuestionView, defined: str) -> dict[str, float]:
     name_terms = terms(name)
     if not name_terms:
         return {}
-    named = names_all(name_terms, view.terms) or names_all(terms(name.replace("_", " ")), view.split_terms)
+    # a question asking what holds when nothing is chosen says "default" without writing it:
+    # "What isolation level do new transactions get unless told otherwise?" names default_transaction_isolation
+    implied = _default_terms() if view.qtype.default else frozenset()
+    named = names_all(name_terms, view.terms) or names_all(
+        terms(name.replace("_", " ")), view.split_terms | implied
+    )
     return {"term_named": 1.0} if named else {"term_other": 1.0}
+
+
+@lru_cache(maxsize=1)
+def _default_terms() -> frozenset[str]:
+    return frozenset(terms(" ".join(load_profile().answers.default_names)))
 
 
 def _weighted(view: QuestionView, present: set[str] | frozenset[str]) -> float:

@@ -175,7 +175,8 @@ class AnswerWords:
     list_joiners: Words
     units: tuple[Unit, ...]
     yes_no: Words = ("Yes", "No")  # the two verdicts of a yes/no answer, affirmative first
-    default_markers: Words = ()  # the words of a sentence stating a default ("the default is")
+    default_markers: Words = ()  # the words of a sentence stating a default ("by default")
+    default_names: Words = ()  # words stating a default beside a copula or set apart ("X is the default")
     copulas: frozenset[str] = frozenset()  # "X is Y": what follows a restated subject is the answer
     reference_words: Words = ()  # "(see Table 1)": a bracket opening with one points elsewhere
 

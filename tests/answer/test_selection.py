@@ -9,7 +9,7 @@ import pytest
 
 from rag.answer.candidates import Candidate
 from rag.answer.evidence import Passage, Sentence, terms
-from rag.answer.extraction import DATE, NAME, QUANTITY, question_type
+from rag.answer.extraction import DATE, NAME, QUANTITY, question_type, states_default
 from rag.answer.grounding import context_of
 from rag.answer.selection import (
     DESCRIBE,
@@ -298,3 +298,32 @@ def test_document_share_reads_the_postings_of_the_real_index(base_index) -> None
     assert share("no-such-term") == 0.0
     view = view_question("When did NATO troops arrive in Belarus?", lambda t: 1.0, share)
     assert view.subject == {t for t in view.terms if share(t) >= 0.5}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "states"),
+    [
+        ("The default is “read committed”.", True),
+        ("A value of zero (the default) disables the delay.", True),
+        ("Values can be from 1.50 to 2.00; the latter is the default.", True),
+        ("The default port number is determined at compile time.", True),
+        ("The default, LOG, does not affect logging decisions at all.", True),
+        ("It is off by default.", True),
+        ("This parameter controls the default isolation level of each new transaction.", False),  # a mention
+        ("Specifies the default tablespace for the database.", False),
+    ],
+)
+def test_the_default_states_one_only_beside_a_copula_or_set_apart(sentence: str, states: bool) -> None:
+    assert states_default(sentence) is states
+
+
+def test_a_question_asking_for_a_default_names_a_term_whose_name_says_default() -> None:
+    view = view_question("What isolation level do new transactions get unless told otherwise?", lambda t: 1.0)
+    text = "The default is “read committed”."
+    cand = _candidate(text, 0, len(text) - 1)
+    context = context_of(text, (0, len(text)), (0, len(text)))
+    for defined, fit in (("default_transaction_isolation (enum)", "term_named"),
+                         ("default_transaction_read_only (boolean)", "term_other")):  # fmt: skip
+        assert sentence_evidence(view, cand, context, 0.6, 1.0, defined).sentence.get(fit) == 1
+    plain = view_question("What isolation level do new transactions get?", lambda t: 1.0)  # asks for no default
+    assert sentence_evidence(plain, cand, context, 0.6, 1.0, "default_transaction_isolation").sentence.get("term_other")
