@@ -176,7 +176,7 @@ def missing_names(question: str, context: Context, subject: frozenset[str] = fro
         if not set(terms(identifier)) <= subject and not _written(identifier, context.near_text):
             missing.append(identifier)
     for qualified in question_qualified_names(question):
-        if not _written(qualified, context.article_text):
+        if not _written_in_article(qualified, context.article_text):
             missing.append(qualified)
     for possessor in question_possessors(question):
         if not set(terms(possessor)) <= subject | context.near:
@@ -199,6 +199,12 @@ def question_qualified_names(question: str) -> list[str]:
     A page documents a class's members apart from the class ("Path.read_text" under "class
     pathlib.Path"), so such a name need only be written somewhere in the answer's article."""
     return [m.group(0) for m in _QUALIFIED.finditer(question)]
+
+
+@lru_cache(maxsize=64)
+def _written_in_article(identifier: str, article_text: str) -> bool:
+    """`_written` for a whole article, searched once per name and article, not once per candidate sentence."""
+    return _written(identifier, article_text)
 
 
 def _written(identifier: str, text: str) -> bool:
