@@ -86,12 +86,11 @@ _VALUE_Q = re.compile(
     rf"\b{words_group(_Q.value_openers)}\b[^?]*?\b{words_group((*_Q.value_words, *_Q.default_words))}\b", re.I
 )
 _NAMED, _COPULA = words_group(_A.default_names), words_group(sorted(_A.copulas))
-_DEFAULT_STATED = re.compile(
-    rf"\b{words_group(_A.default_markers)}\b"
-    rf"|\b{_NAMED}(?:\s+[\w-]+){{0,4}}\s+{_COPULA}\b|\b{_COPULA}\s+(?:[\w-]+\s+)?{_NAMED}\b"  # the copula
-    rf"|\(\s*{_NAMED}\b|\b{_NAMED}\s*,",  # set apart: "zero (the default)", "The default, LOG, ..."
-    re.I,
-) if _A.default_names else re.compile(rf"\b{words_group(_A.default_markers)}\b", re.I)  # fmt: skip
+_DEFAULT_NAMED = (
+    rf"\b{_NAMED}(?:\s+[\w-]+){{0,4}}\s+{_COPULA}\b", rf"\b{_COPULA}\s+(?:[\w-]+\s+)?{_NAMED}\b",  # the copula
+    rf"\(\s*{_NAMED}\b", rf"\b{_NAMED}\s*,",  # set apart: "zero (the default)", "The default, LOG, ..."
+) if _A.default_names else ()  # fmt: skip
+_DEFAULT_STATED = re.compile("|".join((rf"\b{words_group(_A.default_markers)}\b", *_DEFAULT_NAMED)), re.I)
 # On a tie the earlier entry wins: "what is the default value of X" is a value, not a quantity.
 _KIND_SIGNS = ((DATE, _DATE_Q), (VALUE, _VALUE_Q), (QUANTITY, _QUANTITY_Q), (NAME, _NAME_Q))
 _OTHER = rf"(?:{words_group(_Q.other_words)}\s+)?"
@@ -330,6 +329,12 @@ def _picked_group(question: str) -> str:
 def _stems(words: tuple[str, ...]) -> frozenset[str]:
     """The stemmed terms of a profile's word list, worked out once."""
     return frozenset(terms(" ".join(words)))
+
+
+def default_terms() -> frozenset[str]:
+    """The terms of the words naming a default ("default"): a question asking for one implies them
+    ("unless told otherwise" names default_transaction_isolation but for its first word)."""
+    return _stems(_A.default_names)
 
 
 def _noun_group(words: str) -> str:

@@ -39,6 +39,7 @@ from rag.answer.extraction import (
     QuestionType,
     alternatives,
     as_asked,
+    default_terms,
     enumerations,
     names_all,
     question_type,
@@ -359,18 +360,11 @@ def _term_fit(view: QuestionView, defined: str) -> dict[str, float]:
     name_terms = terms(name)
     if not name_terms:
         return {}
-    # a question asking what holds when nothing is chosen says "default" without writing it:
-    # "What isolation level do new transactions get unless told otherwise?" names default_transaction_isolation
-    implied = _default_terms() if view.qtype.default else frozenset()
+    implied = default_terms() if view.qtype.default else frozenset()  # "unless told otherwise" says "default"
     named = names_all(name_terms, view.terms) or names_all(
         terms(name.replace("_", " ")), view.split_terms | implied
     )
     return {"term_named": 1.0} if named else {"term_other": 1.0}
-
-
-@lru_cache(maxsize=1)
-def _default_terms() -> frozenset[str]:
-    return frozenset(terms(" ".join(load_profile().answers.default_names)))
 
 
 def _weighted(view: QuestionView, present: set[str] | frozenset[str]) -> float:
