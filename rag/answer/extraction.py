@@ -71,9 +71,11 @@ _CAP = r"(?:[A-Z][\w'’.-]*[\w]|[A-Z]|[A-Z]{1,3}-\d+\w*)"
 NAME_RE = re.compile(rf"(?<!\w){_CAP}(?:\s+(?:{words_group(_A.name_joiners)}\s+)*{_CAP})*")  # not the CoV of nCoV
 
 _DATE_Q = re.compile(rf"^\s*{words_group(_Q.date_openers)}\b|\b{words_group(_Q.date_phrases)}\b", re.I)
+# "What is the mean time of onset ...": the measure heads the noun group after the opener, so "What is
+# the main cause of death in the neonatal period?" asks for no quantity.
 _QUANTITY_Q = re.compile(
-    rf"\b{words_group(_Q.quantity_phrases)}\b"
-    rf"|\b{words_group(_Q.quantity_openers)}\b[^?]*?\b({words_pattern(_Q.quantity_nouns)})\b",
+    rf"\b{words_group(_Q.quantity_phrases)}\b|\b{words_group(_Q.quantity_openers)}\s+"
+    rf"(?:(?!{words_group(_Q.group_ends)}\b)[\w'’-]+\s+){{0,5}}?({words_pattern(_Q.quantity_nouns)})\b",
     re.I,
 )
 _NAME_Q = re.compile(rf"^\s*{words_group(_Q.name_openers)}\b|\b{words_group(_Q.name_phrases)}\b", re.I)
@@ -320,8 +322,8 @@ def _picked_group(question: str) -> str:
         return ""
     if not all(_PLAIN_WORD.fullmatch(w) for w in words):
         return ""  # "What wal_level does ...": a term's name asks for its value, not for a name
-    if set(terms(" ".join(words))) & _stems(_Q.quantity_nouns):
-        return ""  # "What rate was observed?": a measure asks for a quantity
+    if set(terms(words[-1])) & _stems(_Q.quantity_nouns):
+        return ""  # "What rate was observed?": a measure asks for a quantity ("What age group ...": a name)
     return " ".join(words)
 
 

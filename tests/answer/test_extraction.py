@@ -51,6 +51,11 @@ from rag.core.records import Chunk, Hit
         ("What role does the protein play?", OTHER),  # a noun asking for a description
         ("What wal_level does a new server run with?", OTHER),  # a term's name: its value is asked for
         ("What rate was observed in the trial?", OTHER),  # a measure: not a name
+        ("What age group had the most infections?", NAME),  # the group's head is no measure
+        # the measure heads the noun group after "what is": a quantity; a measure further on is not asked for
+        ("What is the mean time of onset of symptoms to ICU admission?", QUANTITY),
+        ("What is the maximum nesting depth the decoder allows?", QUANTITY),
+        ("What is the main cause of death in the neonatal period of calves?", OTHER),
         ("What is the role of CT?", OTHER),
         ("What output format does pg_dump write if no format is chosen?", OTHER),  # a default: not a name
     ],
