@@ -459,7 +459,7 @@ def main() -> None:
         return _report_only(data, args.variant)
     if args.sentences:
         data = {name: (g, [_within(r, args.sentences) for r in records]) for name, (g, records) in data.items()}
-    nlp_off = {name: (g, [_without_nlp(r) for r in records]) for name, (g, records) in data.items()}
+    nlp_off = _without_nlp_all(data)
     names = [n for n in VARIANTS if DRAFT or n not in DRAFT_VARIANTS] if args.ablate else [args.variant]
     report: dict = {"variant": args.variant, "variants": {}}
     chosen = None
@@ -485,13 +485,9 @@ def main() -> None:
 def _report_only(data: dict[str, tuple[str, list[dict]]], variant: str) -> None:
     """The report the docs' tables quote, for a selector that was not refitted: without it, the
     committed report stays that of the last refit while the candidates it scored have changed."""
-    shipped = load_selection(SELECTOR_FILE)
-    replay = {name: score(records, shipped) for name, (_, records) in data.items()}
-    show(f"shipped (threshold {shipped.threshold:.3f}; in-sample)", replay, replay)
+    shipped, replay = _shipped_replay(data)
     keep, second, no_nlp = VARIANTS[variant]
-    if no_nlp:
-        data = {name: (g, [_without_nlp(r) for r in records]) for name, (g, records) in data.items()}
-    selection, a, b = tables(data, keep, C, second)
+    selection, a, b = tables(_without_nlp_all(data) if no_nlp else data, keep, C, second)
     show(f"{variant}, fitted again (threshold {selection.threshold:.3f})", a, b)
     report = {"variant": variant, "shipped": {"threshold": shipped.threshold, "in_sample": replay},
               "variants": {variant: {"threshold": selection.threshold, "in_sample": a,
@@ -500,10 +496,20 @@ def _report_only(data: dict[str, tuple[str, list[dict]]], variant: str) -> None:
     print(f"\nwrote {REPORT} ({SELECTOR_FILE} unchanged)")
 
 
-def _answerer_only(data: dict[str, tuple[str, list[dict]]], no_write: bool) -> None:
+def _shipped_replay(data: dict[str, tuple[str, list[dict]]]) -> tuple[Selection, dict]:
+    """The shipped selector and its in-sample scores on these candidates, printed."""
     shipped = load_selection(SELECTOR_FILE)
     scores = {name: score(records, shipped) for name, (_, records) in data.items()}
     show(f"shipped (threshold {shipped.threshold:.3f}; both columns in-sample)", scores, scores)
+    return shipped, scores
+
+
+def _without_nlp_all(data: dict[str, tuple[str, list[dict]]]) -> dict[str, tuple[str, list[dict]]]:
+    return {name: (g, [_without_nlp(r) for r in records]) for name, (g, records) in data.items()}
+
+
+def _answerer_only(data: dict[str, tuple[str, list[dict]]], no_write: bool) -> None:
+    shipped, _ = _shipped_replay(data)
     selection, a, b = answerer_tables(data, shipped)
     show(f"answerer refitted (threshold {selection.threshold:.3f})", a, b)
     if not no_write:
